@@ -1,0 +1,1 @@
+"""The local stack: dev host, simulators, Azurite helper and the demo scenario."""

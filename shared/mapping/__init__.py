@@ -1,0 +1,1 @@
+"""Pure BC ↔ Scend transforms and lookup tables."""

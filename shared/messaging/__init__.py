@@ -1,0 +1,1 @@
+"""Messages between flows: the Envelope, the Transport port and its two adapters."""

@@ -1,0 +1,1 @@
+"""Operations: the exception catalogue, and later the ops API, dashboard and CLI."""

@@ -1,0 +1,1 @@
+"""Scend: the port every flow uses and its adapters."""

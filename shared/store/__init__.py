@@ -1,0 +1,1 @@
+"""Table Storage repositories: cross-references, watermarks, exceptions, processed events."""
