@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True
+        case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True, env_ignore_empty=True
     )
 
     # Business Central

@@ -1,0 +1,58 @@
+# The local stack and the test suite; every target bootstraps what it needs (venv, npm packages).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help demo up test lint typecheck unit bootstrap clean
+
+help:
+	@echo "make demo   start Azurite, the simulators and the dev host, run the demo, print a summary, stop"
+	@echo "make up     the same stack, kept running until Ctrl-C"
+	@echo "make test   the whole suite (lint, types, unit, contract, flows, e2e)"
+
+bootstrap: $(STAMP) $(NODE_STAMP) local.settings.json
+
+# Python 3.13 from PATH, else from pyenv; one clear line when it is missing.
+$(STAMP): requirements.txt requirements-dev.txt
+	@PY313="$$(command -v python3.13 || true)"; \
+	if [ -z "$$PY313" ] || ! "$$PY313" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+	  PY313="$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1)"; \
+	fi; \
+	if [ -z "$$PY313" ]; then echo "Python 3.13 is required and was not found (install it, or 'pyenv install 3.13')." >&2; exit 1; fi; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+	  rm -rf $(VENV) && "$$PY313" -m venv $(VENV); \
+	fi
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 with npm is required and was not found." >&2; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+local.settings.json:
+	@cp local.settings.example.json local.settings.json
+	@echo "Created local.settings.json from local.settings.example.json"
+
+demo: bootstrap
+	@$(PY) -m local.stack demo
+
+up: bootstrap
+	@$(PY) -m local.stack up
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check --quiet .
+
+typecheck: $(STAMP)
+	@$(VENV)/bin/mypy
+
+test: bootstrap lint typecheck
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf .local test-artifacts .pytest_cache .mypy_cache .ruff_cache

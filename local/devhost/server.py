@@ -1,0 +1,72 @@
+"""The loopback HTTP server (uvicorn) the dev host serves its app on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Generator
+
+import uvicorn
+from starlette.applications import Starlette
+
+from local.devhost.errors import StartupError
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the dev host decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None]:
+        yield
+
+
+class LoopbackServer:
+    """Serves an ASGI app on 127.0.0.1. `bind` early (port 0 picks a free port), `start` when ready."""
+
+    def __init__(self, port: int, *, grace: float) -> None:
+        self.port = port
+        self._grace = grace
+        self._socket: socket.socket | None = None
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def bind(self) -> None:
+        """Take the port now, so a port in use fails start-up before any trigger has run."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError as error:
+            sock.close()
+            raise StartupError(f"cannot listen on 127.0.0.1:{self.port}: {error.strerror}") from None
+        self.port = int(sock.getsockname()[1])
+        self._socket = sock
+
+    async def start(self, app: Starlette) -> None:
+        if self._socket is None:
+            self.bind()
+        assert self._socket is not None
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,  # a URL may carry a function key in `code`
+            lifespan="off",
+            timeout_graceful_shutdown=int(max(1, self._grace)),
+        )
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise StartupError(f"the HTTP server on 127.0.0.1:{self.port} did not start")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in progress finish (uvicorn's graceful shutdown), close."""
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        elif self._socket is not None:
+            self._socket.close()

@@ -1,0 +1,146 @@
+"""The local stack: starts Azurite and the dev host (and the simulators as they land), runs the demo.
+
+`python -m local.stack demo` runs the demo scenario to the end, prints a summary and stops
+everything; `python -m local.stack up` keeps the stack running until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+
+from local.azurite import AZURITE_ACCOUNT_KEY, connection_string_for
+from local.devhost.settings import load_local_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / ".local" / "logs"
+console = Console()
+cli = typer.Typer(add_completion=False, help=__doc__)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    devhost: str
+    tables_connection_string: str
+    function_key: str
+    master_key: str
+
+
+def _free_port(preferred: int) -> int:
+    """The preferred port when it is free on loopback, else any free one."""
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free loopback port")
+
+
+def _wait_for(url: str, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s (see {LOGS})")
+
+
+@contextmanager
+def _process(name: str, args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process with its output in .local/logs/<name>.log, stopped on exit (TERM, then KILL)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / f"{name}.log").open("wb") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@contextmanager
+def run_stack() -> Iterator[Endpoints]:
+    """Start every component on loopback; yield where they listen; stop them all on exit."""
+    table_port = _free_port(10002)
+    devhost_port = _free_port(7071)
+    # The stack's own addresses win over local.settings.json; this process and its children share them.
+    os.environ.update(
+        PYTHONUNBUFFERED="1",
+        TABLES_CONNECTION_STRING=connection_string_for(table_port, AZURITE_ACCOUNT_KEY),
+        LOCAL_TRANSPORT_PATH=str(ROOT / ".local" / "transport.sqlite3"),
+        BC_NOTIFICATION_URL=f"http://127.0.0.1:{devhost_port}/api/bc/notifications",
+    )
+    values = load_local_settings(ROOT / "local.settings.json", os.environ, required=False).values
+    env = dict(os.environ)
+    with ExitStack() as stack:
+        stack.enter_context(
+            _process("azurite", [sys.executable, "-m", "local.azurite", "--port", str(table_port)], env)
+        )
+        _wait_for(f"http://127.0.0.1:{table_port}/devstoreaccount1", "Azurite")
+
+        args = [sys.executable, "-m", "local.devhost", "--app", "function_app", "--port", str(devhost_port)]
+        host = stack.enter_context(_process("devhost", args, env))
+        base = f"http://127.0.0.1:{devhost_port}"
+        _wait_for(f"{base}/admin/host/status", "The dev host")
+        if host.poll() is not None:
+            raise RuntimeError(f"the dev host stopped at start-up (see {LOGS / 'devhost.log'})")
+        yield Endpoints(
+            devhost=base,
+            tables_connection_string=os.environ["TABLES_CONNECTION_STRING"],
+            function_key=values.get("DEVHOST_FUNCTION_KEY", ""),
+            master_key=values.get("DEVHOST_MASTER_KEY", ""),
+        )
+
+
+@cli.command()
+def demo() -> None:
+    """Run the demo scenario to the end, print what happened, stop everything."""
+    from local.demo import run_demo
+
+    with run_stack() as endpoints:
+        passed = asyncio.run(run_demo(endpoints, console))
+    console.print("Stack stopped.")
+    raise typer.Exit(0 if passed else 1)
+
+
+@cli.command()
+def up() -> None:
+    """Start the stack and keep it running until Ctrl-C."""
+    with run_stack() as endpoints:
+        console.print(
+            f"[bold]Stack running.[/] Dev host: {endpoints.devhost}  (health: {endpoints.devhost}/api/health)"
+        )
+        console.print(f"Logs: {LOGS}   Stop with Ctrl-C.")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    console.print("Stopped.")
+
+
+if __name__ == "__main__":
+    cli()

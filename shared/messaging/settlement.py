@@ -1,0 +1,182 @@
+"""The trigger shell's settlement rule: what happens to a queue message after its flow ran.
+
+With the generally available Python bindings the host completes a message when the function
+returns and abandons it when the function raises (design §5). So the shell never lets an
+*expected* failure escape:
+
+- the flow returns → the message is completed;
+- `TransientError` → a copy is scheduled with jittered exponential backoff (honouring
+  `retry_after`), attempt + 1, and the original completed; once the retry budget is spent, or a
+  `WaitingForDependency` passes its deadline, the message is parked instead;
+- `PermanentError` → parked: an exception row holding the payload, the queue, the owner and the
+  fix hint, from which it can be replayed;
+- anything else is a defect: it escapes, the host abandons, the broker dead-letters after
+  `maxDeliveryCount` with `MaxDeliveryCountExceeded`.
+
+Why a retry copy needs its own message id: the original id is inside the duplicate detection
+window, so a copy sent under it would be accepted and silently dropped — a lost document.
+
+Ordering on session queues: a scheduled copy goes to the back of its session, so a later message
+for the same document can run before the retried one. Flows on session queues therefore compare
+the message's version with the cross-reference and skip a stale one; the shell cannot do that.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
+from shared.messaging.envelope import Envelope, message_id_for
+from shared.messaging.transport import OutboundMessage, Transport
+from shared.store.exceptions import ExceptionStore
+from shared.telemetry import count_document, flow_span
+
+ATTEMPT_PROPERTY = "attempt"
+ORIGINAL_ID_PROPERTY = "original_message_id"
+MAX_PARKED_BODY_CHARS = 200_000
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    RETRY_SCHEDULED = "retry_scheduled"
+    PARKED = "parked"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """What the shell needs of a delivered message, whoever delivered it."""
+
+    queue: str
+    body: bytes
+    message_id: str
+    session_id: str | None = None
+    delivery_count: int = 1
+    application_properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def attempt(self) -> int:
+        try:
+            return max(1, int(self.application_properties.get(ATTEMPT_PROPERTY, 1)))
+        except (TypeError, ValueError):
+            return 1
+
+    @property
+    def original_message_id(self) -> str:
+        return str(self.application_properties.get(ORIGINAL_ID_PROPERTY) or self.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 2.0
+    max_seconds: float = 900.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for the attempt that just failed, never below Retry-After."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+        jittered = rng.uniform(ceiling / 2, ceiling)
+        return max(jittered, retry_after or 0.0)
+
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Settler:
+    """Runs one flow handler for one message and settles it by the error taxonomy."""
+
+    transport: Transport
+    exceptions: ExceptionStore
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def run(self, flow: str, message: IncomingMessage, handler: Handler) -> Outcome:
+        with flow_span(
+            flow, queue=message.queue, **{"message.id": message.message_id, "attempt": message.attempt}
+        ) as span:
+            outcome = await self._run(message, handler)
+            span.set_attribute("outcome", outcome.value)
+        count_document(flow, outcome.value)
+        return outcome
+
+    async def _run(self, message: IncomingMessage, handler: Handler) -> Outcome:
+        try:
+            envelope = Envelope.from_bytes(message.body)
+        except ValidationError as error:
+            await self._park_invalid(message, InvalidMessage(_validation_summary(error)))
+            return Outcome.PARKED
+        try:
+            await handler(envelope)
+        except WaitingForDependency as error:
+            if error.give_up_at is not None and self.clock() >= error.give_up_at:
+                await self._park(message, envelope, PermanentError(error.exception_type, str(error)))
+                return Outcome.PARKED
+            return await self._retry_or_park(message, envelope, error)
+        except TransientError as error:
+            return await self._retry_or_park(message, envelope, error)
+        except PermanentError as error:
+            await self._park(message, envelope, error)
+            return Outcome.PARKED
+        return Outcome.COMPLETED
+
+    async def _retry_or_park(
+        self, message: IncomingMessage, envelope: Envelope, error: TransientError
+    ) -> Outcome:
+        attempt = message.attempt
+        if attempt >= self.policy.max_attempts and not isinstance(error, WaitingForDependency):
+            detail = f"gave up after {attempt} attempts; last error: {type(error).__name__}: {error}"
+            await self._park(message, envelope, PermanentError("RETRIES_EXHAUSTED", detail))
+            return Outcome.PARKED
+        delay = self.policy.delay(attempt, error.retry_after, self.rng)
+        copy = OutboundMessage(
+            body=message.body,
+            message_id=message_id_for(message.original_message_id, f"retry-{attempt + 1}"),
+            session_id=message.session_id,
+            scheduled_enqueue_time=self.clock() + timedelta(seconds=delay),
+            correlation_id=envelope.correlation_id,
+            subject=envelope.kind,
+            application_properties={
+                ATTEMPT_PROPERTY: attempt + 1,
+                ORIGINAL_ID_PROPERTY: message.original_message_id,
+            },
+        )
+        await self.transport.send(message.queue, [copy])
+        return Outcome.RETRY_SCHEDULED
+
+    async def _park(self, message: IncomingMessage, envelope: Envelope, error: PermanentError) -> None:
+        """Keep the whole envelope with the reason; owner, severity and fix hint come from the catalogue."""
+        await self.exceptions.record(
+            envelope.kind,
+            error.exception_type,
+            error.business_key or envelope.key,
+            detail=error.detail,
+            payload=envelope.model_dump_json(),
+            queue=message.queue,
+            correlation_id=envelope.correlation_id,
+        )
+
+    async def _park_invalid(self, message: IncomingMessage, error: InvalidMessage) -> None:
+        await self.exceptions.record(
+            "message",
+            error.exception_type,
+            message.message_id,
+            detail=error.detail,
+            payload=message.body[:MAX_PARKED_BODY_CHARS].decode("utf-8", "replace"),
+            queue=message.queue,
+        )
+
+
+def _validation_summary(error: ValidationError) -> str:
+    """Where the body failed validation, without quoting its values (they may be personal data)."""
+    places = [".".join(str(p) for p in item.get("loc", ())) or "body" for item in error.errors()]
+    return "not a valid envelope: " + ", ".join(
+        f"{p} {item['type']}" for p, item in zip(places, error.errors(), strict=True)
+    )
