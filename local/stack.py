@@ -92,7 +92,10 @@ def run_stack() -> Iterator[Endpoints]:
         LOCAL_TRANSPORT_PATH=str(ROOT / ".local" / "transport.sqlite3"),
         BC_NOTIFICATION_URL=f"http://127.0.0.1:{devhost_port}/api/bc/notifications",
     )
-    values = load_local_settings(ROOT / "local.settings.json", os.environ, required=False).values
+    settings_file = ROOT / "local.settings.json"
+    if not settings_file.exists():
+        settings_file = ROOT / "local.settings.example.json"
+    values = load_local_settings(settings_file, os.environ, required=True).values
     env = dict(os.environ)
     with ExitStack() as stack:
         stack.enter_context(

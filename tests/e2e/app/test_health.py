@@ -1,0 +1,89 @@
+"""The real function_app through the dev host over loopback HTTP: the chain host → HTTP → function."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local.devhost import DevHost
+from shared import __version__
+from shared.settings import get_settings
+from tests.e2e.devhost.conftest import APP_SETTINGS, restored_environ, write_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def _serve(settings_file: Path) -> AsyncIterator[httpx.AsyncClient]:
+    get_settings.cache_clear()
+    host = DevHost("function_app", port=0, settings_file=settings_file, settings_hook=None, timers=False)
+    async with host, httpx.AsyncClient(base_url=host.base_url, timeout=5.0) as http:
+        yield http
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def healthy(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    with restored_environ():
+        for name in APP_SETTINGS:
+            os.environ.pop(name, None)
+        values = {**APP_SETTINGS, "LOCAL_TRANSPORT_PATH": str(tmp_path / "transport.sqlite3")}
+        async for http in _serve(write_settings(tmp_path / "local.settings.json", values)):
+            yield http
+
+
+@pytest.fixture
+async def misconfigured(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """GIVEN an app whose BC tenant setting is missing, started without the settings check."""
+    with restored_environ():
+        for name in APP_SETTINGS:
+            os.environ.pop(name, None)
+        values = {k: v for k, v in APP_SETTINGS.items() if k != "BC_TENANT_ID"}
+        values["LOCAL_TRANSPORT_PATH"] = str(tmp_path / "transport.sqlite3")
+        async for http in _serve(write_settings(tmp_path / "local.settings.json", values)):
+            yield http
+
+
+async def test_health_answers_anonymously_with_the_version_and_loaded_settings(
+    healthy: httpx.AsyncClient,
+) -> None:
+    reply = await healthy.get("/api/health")
+    assert reply.status_code == 200
+    assert reply.json() == {"status": "ok", "version": __version__, "settings_loaded": True}
+
+
+async def test_health_names_a_missing_setting_without_any_value(misconfigured: httpx.AsyncClient) -> None:
+    reply = await misconfigured.get("/api/health")
+    assert reply.status_code == 503
+    body = reply.json()
+    assert body["settings_loaded"] is False
+    assert body["settings_error"] == "Invalid settings: BC_TENANT_ID is missing"
+    assert APP_SETTINGS["BC_CLIENT_SECRET"] not in json.dumps(body)
+
+
+async def test_health_only_answers_get(healthy: httpx.AsyncClient) -> None:
+    assert (await healthy.post("/api/health")).status_code == 405
+
+
+@pytest.mark.azurite
+def test_the_demo_runs_the_whole_stack_to_the_end_and_stops_it() -> None:
+    """`make demo` without the bootstrap: Azurite and the dev host as processes, the demo, a clean stop."""
+    done = subprocess.run(
+        [sys.executable, "-m", "local.stack", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Demo passed." in done.stdout
+    assert "GET /api/health → 200" in done.stdout
+    assert "Stack stopped." in done.stdout
