@@ -17,10 +17,10 @@ from local.devhost.hostconfig import read_host_config
 from local.devhost.invoker import Invoker
 from local.devhost.loader import FunctionDef, HttpBinding, QueueBinding, TimerBinding, load_functions
 from local.devhost.schedule import Clock, Sleep, check_schedule, utc_now
-from local.devhost.server import LoopbackServer
 from local.devhost.settings import DEFAULT_SETTINGS_HOOK, load_local_settings, run_settings_hook
 from local.devhost.triggers import Triggers
 from local.devhost.web import build_app
+from local.serving import LoopbackServer, ServingError
 from shared.messaging.transport import Transport
 
 log = logging.getLogger("devhost")
@@ -108,7 +108,10 @@ class DevHost:
         config = read_host_config(self._host_json)
         port = self._port if self._port is not None else local.local_http_port or DEFAULT_PORT
         self._server = LoopbackServer(port, grace=self._drain_timeout)
-        self._server.bind()
+        try:
+            self._server.bind()
+        except ServingError as error:
+            raise StartupError(str(error)) from None
         self.functions = load_functions(self.app, os.environ)
         for fn in self.functions:
             if isinstance(fn.binding, TimerBinding):
@@ -141,7 +144,10 @@ class DevHost:
             run_function=self._run_function,
             status=self.status,
         )
-        await self._server.start(app)
+        try:
+            await self._server.start(app)
+        except ServingError as error:
+            raise StartupError(str(error)) from None
         log.info("Dev host running %s on %s\n%s", self.app, self.base_url, self._listing(config.route_prefix))
 
     async def stop(self) -> None:

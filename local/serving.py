@@ -1,4 +1,4 @@
-"""The loopback HTTP server (uvicorn) the dev host serves its app on."""
+"""A loopback HTTP server (uvicorn) for an ASGI app: the dev host and the simulators serve on it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import socket
 from collections.abc import Generator
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-from local.devhost.errors import StartupError
+
+class ServingError(RuntimeError):
+    """The server cannot listen or did not start; the message says where."""
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the dev host decides when to stop."""
+    """uvicorn without its own signal handling: the owner decides when to stop."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None]:
@@ -24,7 +26,7 @@ class _Server(uvicorn.Server):
 class LoopbackServer:
     """Serves an ASGI app on 127.0.0.1. `bind` early (port 0 picks a free port), `start` when ready."""
 
-    def __init__(self, port: int, *, grace: float) -> None:
+    def __init__(self, port: int = 0, *, grace: float = 1.0) -> None:
         self.port = port
         self._grace = grace
         self._socket: socket.socket | None = None
@@ -39,11 +41,11 @@ class LoopbackServer:
             sock.bind(("127.0.0.1", self.port))
         except OSError as error:
             sock.close()
-            raise StartupError(f"cannot listen on 127.0.0.1:{self.port}: {error.strerror}") from None
+            raise ServingError(f"cannot listen on 127.0.0.1:{self.port}: {error.strerror}") from None
         self.port = int(sock.getsockname()[1])
         self._socket = sock
 
-    async def start(self, app: Starlette) -> None:
+    async def start(self, app: ASGIApp) -> None:
         if self._socket is None:
             self.bind()
         assert self._socket is not None
@@ -60,7 +62,7 @@ class LoopbackServer:
         while not self._server.started:
             if self._task.done():
                 self._task.result()
-                raise StartupError(f"the HTTP server on 127.0.0.1:{self.port} did not start")
+                raise ServingError(f"the HTTP server on 127.0.0.1:{self.port} did not start")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
@@ -70,3 +72,7 @@ class LoopbackServer:
             await self._task
         elif self._socket is not None:
             self._socket.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
