@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Generator
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -24,18 +25,34 @@ class _Server(uvicorn.Server):
 
 
 class LoopbackServer:
-    """Serves an ASGI app on 127.0.0.1. `bind` early (port 0 picks a free port), `start` when ready."""
+    """Serves an ASGI app on 127.0.0.1. `bind` early (port 0 picks a free port), `start` when ready.
 
-    def __init__(self, port: int = 0, *, grace: float = 1.0) -> None:
+    With `ssl_certfile` and `ssl_keyfile` (PEM) it serves HTTPS instead (see local/certs.py).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        grace: float = 1.0,
+        ssl_certfile: Path | str | None = None,
+        ssl_keyfile: Path | str | None = None,
+    ) -> None:
+        if (ssl_certfile is None) != (ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
         self.port = port
         self._grace = grace
+        self._ssl_certfile = ssl_certfile
+        self._ssl_keyfile = ssl_keyfile
         self._socket: socket.socket | None = None
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     def bind(self) -> None:
         """Take the port now, so a port in use fails start-up before any trigger has run."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # With the protocol given explicitly asyncio sets TCP_NODELAY on accepted connections; without it
+        # every small response waits ~40 ms for delayed ACKs.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", self.port))
@@ -56,6 +73,8 @@ class LoopbackServer:
             access_log=False,  # a URL may carry a function key in `code`
             lifespan="off",
             timeout_graceful_shutdown=int(max(1, self._grace)),
+            ssl_certfile=self._ssl_certfile,
+            ssl_keyfile=self._ssl_keyfile,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
@@ -75,4 +94,5 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self._ssl_certfile is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"

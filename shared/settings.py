@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     bc_client_id: str = Field(min_length=1)
     bc_client_secret: SecretStr | None = None
     bc_client_certificate_path: str | None = None
+    bc_client_certificate_password: SecretStr | None = None
     bc_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.businesscentral.dynamics.com")
     bc_authority_host: AnyHttpUrl = AnyHttpUrl("https://login.microsoftonline.com")
     bc_web_client_url: AnyHttpUrl = AnyHttpUrl("https://businesscentral.dynamics.com")
@@ -65,12 +66,15 @@ class Settings(BaseSettings):
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1)
     bc_max_concurrent_requests: int = Field(default=5, ge=1, le=5)
     bc_page_size: int = Field(default=1000, ge=1, le=20000)
+    bc_ca_file: str | None = None  # a private CA to trust (on-premises BC, the local simulator)
+    bc_request_timeout_seconds: float = Field(default=120.0, gt=0)
 
     # Scend
     scend_base_url: AnyHttpUrl
     scend_api_key: SecretStr = Field(min_length=1)
     scend_webhook_secrets: SecretStr = Field(min_length=1, description="comma-separated during rotation")
     scend_requests_per_minute: int = Field(default=600, ge=1)
+    scend_timeout_seconds: float = Field(default=20.0, gt=0, description="per request; then in-doubt")
 
     # Storage: a connection string locally, the account URL with a managed identity in Azure
     tables_connection_string: SecretStr | None = None

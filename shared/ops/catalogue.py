@@ -62,6 +62,31 @@ CATALOGUE: dict[str, ExceptionType] = {
             "Correct the item card in Business Central as the reason says; the item is re-sent on save.",
         ),
         _entry(
+            "ORDER_REJECTED_BY_WMS",
+            Owner.CUSTOMER_SERVICES,
+            Severity.HIGH,
+            "Scend refused the order (an invalid address or another field it cannot accept), so it "
+            "will not be picked.",
+            "Correct the order in Business Central as the reason's fields say (often the ship-to "
+            "address), then press Retry.",
+        ),
+        _entry(
+            "ASN_REJECTED_BY_WMS",
+            Owner.PURCHASING,
+            Severity.MEDIUM,
+            "Scend refused the advance shipping notice for a purchase order, so the warehouse is not "
+            "expecting the delivery.",
+            "Correct the purchase order in Business Central as the reason's fields say, then press Retry.",
+        ),
+        _entry(
+            "SCEND_AUTH_FAILED",
+            Owner.IT,
+            Severity.HIGH,
+            "Scend refused the integration's API key (401/403), so nothing reaches the warehouse.",
+            "Check SCEND_API_KEY in Key Vault matches the key Scend issued and is not revoked; "
+            "then press Retry on the held documents.",
+        ),
+        _entry(
             "SKU_NOT_IN_WMS",
             Owner.ECOMMERCE_MASTER_DATA,
             Severity.HIGH,
@@ -182,6 +207,29 @@ CATALOGUE: dict[str, ExceptionType] = {
             Severity.MEDIUM,
             "Business Central and Scend disagree on stock for an item, and nothing in flight explains it.",
             "Ask Scend to count the item; post the difference with a reason once confirmed.",
+        ),
+        _entry(
+            "BC_REQUEST_REJECTED",
+            Owner.IT,
+            Severity.HIGH,
+            "Business Central refused a request as invalid; its error code (in the detail) says which "
+            "rule failed, for example a blocked item or a value too long.",
+            "Open the document in Business Central, correct what the error code names, then press Retry.",
+        ),
+        _entry(
+            "BC_RECORD_NOT_FOUND",
+            Owner.IT,
+            Severity.MEDIUM,
+            "A record the integration refers to no longer exists in Business Central (deleted or renamed).",
+            "Check whether the document was deleted in Business Central; recreate it, or resolve this.",
+        ),
+        _entry(
+            "BC_ACCESS_DENIED",
+            Owner.IT,
+            Severity.HIGH,
+            "Business Central refused the integration's credentials or permissions.",
+            "Check the app registration's secret or certificate, its Microsoft Entra Applications card "
+            "in Business Central (State = Enabled) and its permission sets, then press Retry.",
         ),
     )
 }

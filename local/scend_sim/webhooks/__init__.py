@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, Standard Webhooks signing, and at-least-once, unordered delivery."""

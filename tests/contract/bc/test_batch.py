@@ -1,0 +1,69 @@
+"""`$batch` against the simulator: chunks of 100, per-operation results, all-or-nothing when atomic."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from local.bc_sim import BcSim
+from shared.bc.batch import BatchOperation, raise_first_error
+from shared.bc.client import BcClient
+from shared.bc.models import SalesOrderLine
+from shared.errors import ConcurrencyConflict
+from tests.contract.bc.support import released_order, requests_to, seed
+
+BATCH = "POST /api/v2.0/$batch"
+
+
+async def test_150_reads_go_as_two_batches_and_each_answers_its_own_operation(
+    sim: BcSim, bc: BcClient
+) -> None:
+    created = seed(sim, items=3)
+    ids = [item["id"] for item in created["items"]]
+    operations = [BatchOperation("GET", bc.api.company_path(f"items({ids[i % 3]})")) for i in range(150)]
+    results = await bc.api.batch(operations)
+    assert requests_to(sim, BATCH)["statuses"] == {"200": 2}
+    assert [r.status for r in results] == [200] * 150
+    assert [r.body["id"] for r in results] == [ids[i % 3] for i in range(150)]
+
+
+async def test_an_atomic_batch_with_a_stale_etag_changes_nothing(sim: BcSim, bc: BcClient) -> None:
+    # GIVEN an order with two lines, the second changed by someone after we read it
+    order = await bc.sales.find_order(released_order(sim, (3, 2)))
+    assert order is not None
+    first, second = order.sales_order_lines or []
+    await bc.sales.set_line_quantities(second, ship=Decimal(1))
+    # WHEN both lines are set in one atomic batch with the ETags we read
+    with pytest.raises(ConcurrencyConflict):
+        await bc.sales.post_shipment_and_invoice(order, {first.id: Decimal(1), second.id: Decimal(2)})
+    # THEN the first line's update was rolled back with the batch (BC's default Qty. to Ship stays),
+    # and nothing was posted
+    fresh = await bc.api.get(
+        SalesOrderLine, bc.api.url(f"salesOrders({order.id})/salesOrderLines({first.id})")
+    )
+    assert first.ship_quantity == 3
+    assert fresh.ship_quantity == 3
+    assert sim.statistics()["posted"]["by_order"] == {}
+
+
+async def test_a_non_atomic_batch_reports_each_operation_and_keeps_the_ones_that_worked(
+    sim: BcSim, bc: BcClient
+) -> None:
+    order = await bc.sales.find_order(released_order(sim, (3, 2)))
+    assert order is not None
+    first, second = order.sales_order_lines or []
+    path = bc.api.company_path(f"salesOrders({order.id})/salesOrderLines")
+    results = await bc.api.batch(
+        [
+            BatchOperation("PATCH", f"{path}({first.id})", body={"shipQuantity": 1}, if_match=first.etag),
+            BatchOperation("PATCH", f"{path}({second.id})", body={"shipQuantity": 0}, if_match='W/"stale"'),
+        ]
+    )
+    assert [r.ok for r in results] == [True, False]
+    assert isinstance(results[1].error, ConcurrencyConflict)
+    with pytest.raises(ConcurrencyConflict):
+        raise_first_error(results)
+    line = bc.api.url(f"salesOrders({order.id})/salesOrderLines")
+    assert (await bc.api.get(SalesOrderLine, f"{line}({first.id})")).ship_quantity == 1
+    assert (await bc.api.get(SalesOrderLine, f"{line}({second.id})")).ship_quantity == 2  # BC's default
