@@ -34,9 +34,14 @@ $(NODE_STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-local.settings.json:
-	@cp local.settings.example.json local.settings.json
-	@echo "Created local.settings.json from local.settings.example.json"
+local.settings.json: local.settings.example.json
+	@if [ -f local.settings.json ]; then \
+	  echo "Note: local.settings.example.json changed since your local.settings.json; compare them (or delete yours to start again)."; \
+	  touch local.settings.json; \
+	else \
+	  cp local.settings.example.json local.settings.json; \
+	  echo "Created local.settings.json from local.settings.example.json"; \
+	fi
 
 demo: bootstrap
 	@$(PY) -m local.stack demo

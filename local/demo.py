@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -9,8 +10,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from shared.bc.client import client_from_settings
 from shared.messaging.factory import create_transport
 from shared.messaging.queues import queue_specs
+from shared.scend.rest import ContractRestAdapter
 from shared.settings import load_settings
 from shared.store.tables import TableNames, connect, ensure_tables
 
@@ -36,12 +39,22 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     """Walk the stack end to end and print what happened and where to look."""
     summary = Summary()
     async with httpx.AsyncClient(base_url=endpoints.devhost, timeout=10.0) as http:
-        await _health(http, summary)
-        await _functions(http, summary)
-    await _tables(endpoints, summary)
-    await _queues(summary)
+        await _step(summary, "Health through the dev host", _health(http, summary))
+        await _step(summary, "Functions indexed from function_app.py", _functions(http, summary))
+    await _step(summary, "Integration tables on Azurite", _tables(endpoints, summary))
+    await _step(summary, "Queues", _queues(summary))
+    await _step(summary, "Business Central (simulator)", _business_central(summary))
+    await _step(summary, "Scend (simulator)", _scend(summary))
     _print(console, endpoints, summary)
     return summary.passed
+
+
+async def _step(summary: Summary, name: str, step: Awaitable[None]) -> None:
+    """Run one step; a failure is a red line in the summary (with the error's type), not a traceback."""
+    try:
+        await step
+    except Exception as error:
+        summary.add(name, f"failed: {type(error).__name__}: {error} (see .local/logs/)", False)
 
 
 async def _health(http: httpx.AsyncClient, summary: Summary) -> None:
@@ -87,6 +100,33 @@ async def _queues(summary: Summary) -> None:
     summary.add("Queues (active/scheduled/dead-lettered)", "; ".join(depths), True)
 
 
+async def _business_central(summary: Summary) -> None:
+    """The BC client against the simulator: a token from the Entra stand-in, then paged reads."""
+    async with client_from_settings(load_settings()) as bc:
+        companies = await bc.master.companies()
+        items = [item async for item in bc.master.iter_items()]
+        released = [order async for order in bc.sales.iter_released_orders()]
+    summary.add(
+        "Business Central (simulator, HTTPS, client credentials)",
+        f"company {companies[0].name if companies else '?'}: {len(items)} items, "
+        f"{len(released)} released sales orders",
+        bool(companies) and bool(items),
+    )
+
+
+async def _scend(summary: Summary) -> None:
+    """The Scend contract adapter against the simulator: the stock snapshot, paged."""
+    adapter = ContractRestAdapter.from_settings(load_settings())
+    try:
+        stock = await adapter.get_stock_snapshot()
+    finally:
+        await adapter.aclose()
+    on_hand = sum(level.on_hand for level in stock)
+    summary.add(
+        "Scend (simulator, contract adapter)", f"{len(stock)} SKUs, {on_hand} units on hand", bool(stock)
+    )
+
+
 def _print(console: Console, endpoints: Endpoints, summary: Summary) -> None:
     table = Table(title="Demo summary", show_lines=False)
     table.add_column("Step")
@@ -96,7 +136,8 @@ def _print(console: Console, endpoints: Endpoints, summary: Summary) -> None:
         table.add_row(step, result, "[green]✓[/]" if ok else "[red]✗[/]")
     console.print(table)
     console.print(
-        f"Where to look: logs in .local/logs/ (azurite.log, devhost.log); "
+        f"Where to look: logs in .local/logs/ (azurite, bc_sim, scend_sim, devhost); "
+        f"simulator controls at {endpoints.bc}/_sim/ and {endpoints.scend}/_sim/ (local/README.md); "
         f"`make up` keeps the stack running with the dev host at {endpoints.devhost}."
     )
     console.print("[bold green]Demo passed.[/]" if summary.passed else "[bold red]Demo failed.[/]")

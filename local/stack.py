@@ -1,4 +1,4 @@
-"""The local stack: starts Azurite and the dev host (and the simulators as they land), runs the demo.
+"""The local stack: starts Azurite, the BC and Scend simulators and the dev host; runs the demo.
 
 `python -m local.stack demo` runs the demo scenario to the end, prints a summary and stops
 everything; `python -m local.stack up` keeps the stack running until Ctrl-C.
@@ -34,6 +34,8 @@ cli = typer.Typer(add_completion=False, help=__doc__)
 @dataclass(frozen=True, slots=True)
 class Endpoints:
     devhost: str
+    bc: str
+    scend: str
     tables_connection_string: str
     function_key: str
     master_key: str
@@ -51,11 +53,14 @@ def _free_port(preferred: int) -> int:
     raise RuntimeError("no free loopback port")
 
 
-def _wait_for(url: str, what: str, timeout: float = 30.0) -> None:
+def _wait_for(url: str, what: str, timeout: float = 30.0, verify: str | bool = True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if isinstance(verify, str) and not Path(verify).exists():
+            time.sleep(0.2)  # the simulator writes its CA when it starts
+            continue
         try:
-            httpx.get(url, timeout=1.0)
+            httpx.get(url, timeout=1.0, verify=verify)
             return
         except httpx.TransportError:
             time.sleep(0.2)
@@ -85,12 +90,20 @@ def run_stack() -> Iterator[Endpoints]:
     """Start every component on loopback; yield where they listen; stop them all on exit."""
     table_port = _free_port(10002)
     devhost_port = _free_port(7071)
+    bc_port = _free_port(7101)
+    scend_port = _free_port(7102)
+    tls = ROOT / ".local" / "tls"
+    bc = f"https://127.0.0.1:{bc_port}"
     # The stack's own addresses win over local.settings.json; this process and its children share them.
     os.environ.update(
         PYTHONUNBUFFERED="1",
         TABLES_CONNECTION_STRING=connection_string_for(table_port, AZURITE_ACCOUNT_KEY),
         LOCAL_TRANSPORT_PATH=str(ROOT / ".local" / "transport.sqlite3"),
         BC_NOTIFICATION_URL=f"http://127.0.0.1:{devhost_port}/api/bc/notifications",
+        BC_API_BASE_URL=bc,
+        BC_AUTHORITY_HOST=bc,
+        BC_CA_FILE=str(tls / "ca.pem"),
+        SCEND_BASE_URL=f"http://127.0.0.1:{scend_port}/v1",
     )
     settings_file = ROOT / "local.settings.json"
     if not settings_file.exists():
@@ -103,6 +116,16 @@ def run_stack() -> Iterator[Endpoints]:
         )
         _wait_for(f"http://127.0.0.1:{table_port}/devstoreaccount1", "Azurite")
 
+        bc_args = ["--port", str(bc_port), "--tls-dir", str(tls), "--seed", "1", "--webhook-delay", "2"]
+        stack.enter_context(_process("bc_sim", [sys.executable, "-m", "local.bc_sim", *bc_args], env))
+        _wait_for(f"{bc}/_sim/config", "The Business Central simulator", verify=str(tls / "ca.pem"))
+
+        scend_args = ["--port", str(scend_port), "--demo", "--api-key", os.environ["SCEND_API_KEY"]]
+        stack.enter_context(
+            _process("scend_sim", [sys.executable, "-m", "local.scend_sim", *scend_args], env)
+        )
+        _wait_for(f"http://127.0.0.1:{scend_port}/_sim/health", "The Scend simulator")
+
         args = [sys.executable, "-m", "local.devhost", "--app", "function_app", "--port", str(devhost_port)]
         host = stack.enter_context(_process("devhost", args, env))
         base = f"http://127.0.0.1:{devhost_port}"
@@ -111,6 +134,8 @@ def run_stack() -> Iterator[Endpoints]:
             raise RuntimeError(f"the dev host stopped at start-up (see {LOGS / 'devhost.log'})")
         yield Endpoints(
             devhost=base,
+            bc=bc,
+            scend=f"http://127.0.0.1:{scend_port}",
             tables_connection_string=os.environ["TABLES_CONNECTION_STRING"],
             function_key=values.get("DEVHOST_FUNCTION_KEY", ""),
             master_key=values.get("DEVHOST_MASTER_KEY", ""),

@@ -91,5 +91,5 @@ def test_service_bus_needs_a_connection_unless_the_local_transport_is_used(
 
 def test_secrets_do_not_show_in_the_settings_repr(example_env: dict[str, str]) -> None:
     text = repr(load_settings())
-    assert "local-only-client-secret" not in text
+    assert "bc-sim-local-secret" not in text
     assert "local-only-scend-key" not in text
