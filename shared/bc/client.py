@@ -23,14 +23,15 @@ from azure.core.credentials_async import AsyncTokenCredential
 
 from shared.bc.api import EXTENSION_ROUTE, STANDARD_ROUTE, BcApi, service_root
 from shared.bc.auth import TokenSource, credential_factory
-from shared.bc.backoff import Backoff
 from shared.bc.extension import WarehouseExtension
 from shared.bc.http import BcHttp
-from shared.bc.limits import Limiter, RequestBudget, SlidingWindowBudget
+from shared.bc.limits import WINDOW_SECONDS, Limiter
 from shared.bc.master import MasterData
 from shared.bc.purchasing import Purchasing
 from shared.bc.sales import Sales
 from shared.bc.webhooks import Subscriptions
+from shared.ratelimit import RequestBudget, SlidingWindowBudget
+from shared.retry import Backoff
 from shared.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -86,7 +87,8 @@ def build_client(
         limits=httpx.Limits(max_connections=max_concurrent, max_keepalive_connections=max_concurrent),
         transport=transport,
     )
-    limiter = Limiter(max_concurrent, budget or SlidingWindowBudget(requests_per_5_minutes))
+    budget = budget or SlidingWindowBudget(requests_per_5_minutes, WINDOW_SECONDS, name="BC request budget")
+    limiter = Limiter(max_concurrent, budget)
     http = BcHttp(client, tokens, limiter, backoff=backoff, sleep=sleep, rng=rng)
     api = BcApi(
         http, service_root(base_url, tenant, environment, STANDARD_ROUTE), company_id, page_size=page_size

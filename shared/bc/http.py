@@ -21,9 +21,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from shared.bc.auth import TokenSource
-from shared.bc.backoff import Backoff, parse_retry_after
 from shared.bc.limits import Limiter
 from shared.bc.outcomes import Action, Fault, failure, rule_for
+from shared.retry import Backoff, parse_retry_after
 from shared.telemetry import outbound_span
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})  # PATCH/DELETE carry If-Match
 _API_ROOT = re.compile(r"/api/(?:v2\.0|[^/]+/[^/]+/v\d+\.\d+)/(.*)$")
 _KEY = re.compile(r"\(([^()]*)\)")
+
+# A few quick sends; a Retry-After over 30 s fails at once and the trigger shell waits it out.
+BC_BACKOFF = Backoff(attempts=4, base_seconds=0.5, max_seconds=8.0, max_wait_seconds=30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class BcHttp:
         self.client = client
         self.tokens = tokens
         self.limiter = limiter
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or BC_BACKOFF
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
 

@@ -23,6 +23,7 @@ the message's version with the cross-reference and skip a stale one; the shell c
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from pydantic import ValidationError
 from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
 from shared.messaging.envelope import Envelope, message_id_for
 from shared.messaging.transport import OutboundMessage, Transport
+from shared.retry import Backoff
+from shared.settings import Settings, get_settings
 from shared.store.exceptions import ExceptionStore
 from shared.telemetry import count_document, flow_span
 
@@ -72,17 +75,15 @@ class IncomingMessage:
         return str(self.application_properties.get(ORIGINAL_ID_PROPERTY) or self.message_id)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base_seconds: float = 2.0
-    max_seconds: float = 900.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Full-jitter exponential backoff for the attempt that just failed, never below Retry-After."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
-        jittered = rng.uniform(ceiling / 2, ceiling)
-        return max(jittered, retry_after or 0.0)
+def shell_backoff(settings: Settings) -> Backoff:
+    """The retry budget across deliveries: RETRY_MAX_ATTEMPTS in all, pauses from RETRY_BASE_SECONDS
+    up to RETRY_MAX_SECONDS. No Retry-After is too long: the copy is scheduled, never waited for."""
+    return Backoff(
+        attempts=settings.retry_max_attempts,
+        base_seconds=settings.retry_base_seconds,
+        max_seconds=settings.retry_max_seconds,
+        max_wait_seconds=math.inf,
+    )
 
 
 Handler = Callable[[Envelope], Awaitable[None]]
@@ -94,7 +95,7 @@ class Settler:
 
     transport: Transport
     exceptions: ExceptionStore
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    backoff: Backoff = field(default_factory=lambda: shell_backoff(get_settings()))
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rng: random.Random = field(default_factory=random.Random)
 
@@ -131,11 +132,12 @@ class Settler:
         self, message: IncomingMessage, envelope: Envelope, error: TransientError
     ) -> Outcome:
         attempt = message.attempt
-        if attempt >= self.policy.max_attempts and not isinstance(error, WaitingForDependency):
+        # A dependency wait is bounded by its deadline, not by the attempts.
+        if self.backoff.gives_up(attempt, error.retry_after) and not isinstance(error, WaitingForDependency):
             detail = f"gave up after {attempt} attempts; last error: {type(error).__name__}: {error}"
             await self._park(message, envelope, PermanentError("RETRIES_EXHAUSTED", detail))
             return Outcome.PARKED
-        delay = self.policy.delay(attempt, error.retry_after, self.rng)
+        delay = self.backoff.delay(attempt, error.retry_after, self.rng)
         copy = OutboundMessage(
             body=message.body,
             message_id=message_id_for(message.original_message_id, f"retry-{attempt + 1}"),

@@ -27,19 +27,23 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import InDoubt, RateLimited, TransientError
-from shared.scend.http import Call, CallPolicy, ScendHttp, Unanswered, next_idempotency_key
-from shared.scend.limits import Sleep
+from shared.ratelimit import Sleep
+from shared.retry import Backoff
+from shared.scend.http import Call, ScendHttp, Unanswered, next_idempotency_key
 from shared.scend.outcomes import Action, Answer, Resource, UnexpectedResponse, describe, error_for
 
 MAX_KEYS_SPENT = 20  # each is one earlier refusal of this very write; more means a loop
 
+# In-call retries: a few quick attempts; a Retry-After over 30 s goes back to the trigger shell.
+SCEND_BACKOFF = Backoff(attempts=4, base_seconds=0.25, max_seconds=4.0, max_wait_seconds=30.0)
+
 
 class CallRunner:
-    """Sends calls through `ScendHttp` under one retry policy; the adapter never retries itself."""
+    """Sends calls through `ScendHttp` under one backoff; the adapter never retries itself."""
 
-    def __init__(self, http: ScendHttp, policy: CallPolicy, sleep: Sleep, rng: random.Random) -> None:
+    def __init__(self, http: ScendHttp, backoff: Backoff, sleep: Sleep, rng: random.Random) -> None:
         self._http = http
-        self._policy = policy
+        self._backoff = backoff
         self._sleep = sleep
         self._rng = rng
 
@@ -131,15 +135,14 @@ class CallRunner:
 
     async def _before_next(self, attempt: int, answer: Answer | None, exhausted: Exception) -> None:
         """Sleep before the next attempt, or raise `exhausted` when attempts are spent; a Retry-After
-        longer than the policy allows in a call goes back to the trigger shell as RateLimited."""
+        longer than a call waits goes back to the trigger shell as RateLimited."""
         retry_after = answer.retry_after if answer else None
-        if attempt >= self._policy.attempts:
-            raise exhausted
-        if retry_after is not None and retry_after > self._policy.max_wait_seconds:
-            if isinstance(exhausted, RateLimited):
-                raise exhausted
-            raise RateLimited(str(exhausted), retry_after=retry_after)
-        await self._sleep(self._policy.delay(attempt, retry_after, self._rng))
+        if not self._backoff.gives_up(attempt, retry_after):
+            await self._sleep(self._backoff.delay(attempt, retry_after, self._rng))
+            return
+        if attempt < self._backoff.attempts and not isinstance(exhausted, RateLimited):
+            raise RateLimited(str(exhausted), retry_after=retry_after)  # attempts left, pause too long
+        raise exhausted
 
 
 def expect(answer: Answer, resource: Resource, call: Call) -> dict[str, Any]:

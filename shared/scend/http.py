@@ -7,7 +7,6 @@ sent again (reads, PUT) or must first look itself up (POST).
 from __future__ import annotations
 
 import logging
-import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from shared.scend.limits import RequestLimiter
-from shared.scend.outcomes import Action, Answer, Problem, retry_after_seconds, rule_for
+from shared.ratelimit import SlidingWindowBudget
+from shared.retry import parse_retry_after
+from shared.scend.outcomes import Action, Answer, Problem, rule_for
 from shared.telemetry import outbound_span
 
 log = logging.getLogger(__name__)
@@ -66,21 +66,6 @@ class StaticApiKey:
 
 
 @dataclass(frozen=True, slots=True)
-class CallPolicy:
-    """In-call retries: a few quick attempts; anything longer goes back to the trigger shell."""
-
-    attempts: int = 4
-    base_seconds: float = 0.25
-    max_seconds: float = 4.0
-    max_wait_seconds: float = 30.0  # a longer Retry-After is raised as RateLimited at once
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Full-jitter exponential backoff after `attempt` failed, never sooner than Retry-After."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
-        return max(rng.uniform(0, ceiling), retry_after or 0.0)
-
-
-@dataclass(frozen=True, slots=True)
 class Call:
     """One request. `route` is the template (`/orders/{id}`) that names the span; `doc_key` the
     document it is about. Neither a body nor a query value ever reaches telemetry or logs."""
@@ -117,12 +102,12 @@ class ScendHttp:
         self,
         client: httpx.AsyncClient,
         keys: ApiKeySource,
-        limiter: RequestLimiter,
+        budget: SlidingWindowBudget,
         clock: Callable[[], datetime],
     ) -> None:
         self._client = client
         self._keys = keys
-        self._limiter = limiter
+        self._budget = budget
         self._clock = clock
 
     async def exchange(self, call: Call) -> Answer:
@@ -136,7 +121,7 @@ class ScendHttp:
         return answer
 
     async def _send(self, call: Call, key: str) -> Answer:
-        await self._limiter.acquire()
+        await self._budget.take()
         headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
         if call.idempotency_key:
             headers["Idempotency-Key"] = call.idempotency_key
@@ -155,7 +140,7 @@ class ScendHttp:
             span.set_attribute("http.response.status_code", answer.status)
             span.set_attribute("outcome", answer.rule.action.value)
         if answer.rule.action is Action.RATE_LIMITED and answer.retry_after:
-            self._limiter.pause(answer.retry_after)
+            self._budget.pause(answer.retry_after)
         if answer.rule.action is not Action.SUCCESS:
             log.info(
                 "scend %s answered %s (%s)",
@@ -180,6 +165,6 @@ def _classify(response: httpx.Response, now: datetime) -> Answer:
         body=body,
         rule=rule_for(response.status_code, problem.code if problem else None, replayed=replayed),
         problem=problem,
-        retry_after=retry_after_seconds(response.headers.get("Retry-After"), now),
+        retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
         replayed=replayed,
     )

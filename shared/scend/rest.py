@@ -20,10 +20,11 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import InvalidMessage
-from shared.scend.calls import CallRunner, expect, field_places, parse, parse_list
-from shared.scend.http import ApiKeySource, Call, CallPolicy, ScendHttp, StaticApiKey
+from shared.ratelimit import Monotonic, Sleep, SlidingWindowBudget
+from shared.retry import Backoff
+from shared.scend.calls import SCEND_BACKOFF, CallRunner, expect, field_places, parse, parse_list
+from shared.scend.http import ApiKeySource, Call, ScendHttp, StaticApiKey
 from shared.scend.http import idempotency_key as derive_key
-from shared.scend.limits import Monotonic, RequestLimiter, Sleep
 from shared.scend.models import (
     Asn,
     AsnRequest,
@@ -47,6 +48,7 @@ from shared.scend.signatures import verify
 from shared.settings import Settings
 
 CANCELLED = "cancelled"
+MINUTE_SECONDS = 60.0  # SCEND_REQUESTS_PER_MINUTE counts over any 60 s
 
 
 class ContractRestAdapter:
@@ -61,7 +63,7 @@ class ContractRestAdapter:
         requests_per_minute: int = 120,
         timeout_seconds: float = 20.0,
         page_size: int = 100,
-        policy: CallPolicy | None = None,
+        backoff: Backoff | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         monotonic: Monotonic = time.monotonic,
@@ -72,10 +74,19 @@ class ContractRestAdapter:
             base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport
         )
         keys = StaticApiKey(api_key) if isinstance(api_key, str) else api_key
-        limiter = RequestLimiter(requests_per_minute, monotonic=monotonic, sleep=sleep)
-        http = ScendHttp(self._client, keys, limiter, clock)
+        # A wait longer than the backoff's inline limit (a long Retry-After pause Scend asked for, a
+        # spent minute) is handed back to the trigger shell as RateLimited instead of slept through.
+        budget = SlidingWindowBudget(
+            requests_per_minute,
+            MINUTE_SECONDS,
+            max_wait=(backoff or SCEND_BACKOFF).max_wait_seconds,
+            name="Scend request budget",
+            clock=monotonic,
+            sleep=sleep,
+        )
+        http = ScendHttp(self._client, keys, budget, clock)
         jitter = rng or random.Random()  # noqa: S311 - backoff jitter, not a secret
-        self._calls = CallRunner(http, policy or CallPolicy(), sleep, jitter)
+        self._calls = CallRunner(http, backoff or SCEND_BACKOFF, sleep, jitter)
         self._secrets = list(webhook_secrets)
         self._page_size = page_size
         self._clock = clock

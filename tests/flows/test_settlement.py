@@ -6,6 +6,7 @@ Real components: the local transport (SQLite) and the exception store on Azurite
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,8 +17,10 @@ from azure.data.tables.aio import TableServiceClient
 from shared.errors import PermanentError, RateLimited, TransientError, WaitingForDependency
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
-from shared.messaging.settlement import IncomingMessage, Outcome, RetryPolicy, Settler
+from shared.messaging.settlement import IncomingMessage, Outcome, Settler, shell_backoff
 from shared.messaging.transport import QueueSpec, ReceivedMessage
+from shared.retry import Backoff
+from shared.settings import Settings
 from shared.store.exceptions import ExceptionStatus, ExceptionStore
 from shared.store.tables import TableNames
 from tests.contract.messaging.support import Clock
@@ -25,7 +28,7 @@ from tests.contract.messaging.support import Clock
 ITEMS = "items"
 ORDERS = "orders"
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-POLICY = RetryPolicy(max_attempts=3, base_seconds=10.0, max_seconds=60.0)
+BACKOFF = Backoff(attempts=3, base_seconds=10.0, max_seconds=60.0, max_wait_seconds=math.inf)
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def exceptions(table_service: TableServiceClient, table_names: TableNames, clock
 
 @pytest.fixture
 def settler(transport: LocalTransport, exceptions: ExceptionStore, clock: Clock) -> Settler:
-    return Settler(transport, exceptions, POLICY, clock=clock, rng=random.Random(7))
+    return Settler(transport, exceptions, BACKOFF, clock=clock, rng=random.Random(7))
 
 
 def an_item(key: str = "1000-BLU") -> Envelope:
@@ -119,7 +122,7 @@ async def test_fail_once_then_succeed_schedules_one_backed_off_copy_that_then_co
     assert (counts.active, counts.scheduled) == (0, 1)
     assert await receive_all(transport) == []  # invisible until its time
 
-    clock.advance(timedelta(seconds=POLICY.base_seconds))  # attempt 1 waits between 5 and 10 s
+    clock.advance(timedelta(seconds=BACKOFF.base_seconds))  # attempt 1 waits between 5 and 10 s
     (copy,) = await receive_all(transport)
     assert copy.message_id == "item:1000-BLU:v3:retry-2"
     assert copy.application_properties == {"attempt": 2, "original_message_id": "item:1000-BLU:v3"}
@@ -129,25 +132,43 @@ async def test_fail_once_then_succeed_schedules_one_backed_off_copy_that_then_co
     assert len(handler.seen) == 2
 
 
-async def test_retry_after_from_the_other_side_is_never_undercut(
-    settler: Settler, transport: LocalTransport, clock: Clock
+@pytest.mark.parametrize(
+    "retry_after",
+    [45, 3600],  # within the shell's own backoff; an hour's maintenance, far past any inline wait
+)
+async def test_retry_after_from_the_other_side_is_never_undercut_and_never_parks(
+    settler: Settler, transport: LocalTransport, exceptions: ExceptionStore, clock: Clock, retry_after: int
 ) -> None:
-    await settler.run("item_export", delivered(an_item()), Script(RateLimited("429", retry_after=45)))
-    clock.advance(timedelta(seconds=44))
+    outcome = await settler.run(
+        "item_export", delivered(an_item()), Script(RateLimited("429", retry_after=retry_after))
+    )
+    # THEN the copy is scheduled for exactly then, and nothing is parked
+    assert outcome is Outcome.RETRY_SCHEDULED
+    assert (await exceptions.list_page()).items == []
+    clock.advance(timedelta(seconds=retry_after - 1))
     assert await receive_all(transport) == []
     clock.advance(timedelta(seconds=1))
     assert len(await receive_all(transport)) == 1
 
 
+def test_the_shell_schedule_comes_from_the_retry_settings() -> None:
+    # GIVEN RETRY_MAX_ATTEMPTS=5, RETRY_BASE_SECONDS=3 and RETRY_MAX_SECONDS=120
+    settings = Settings.model_construct(retry_max_attempts=5, retry_base_seconds=3.0, retry_max_seconds=120.0)
+    # THEN the shell retries on that schedule, and never gives up because of a Retry-After
+    assert shell_backoff(settings) == Backoff(
+        attempts=5, base_seconds=3.0, max_seconds=120.0, max_wait_seconds=math.inf
+    )
+
+
 async def test_always_failing_work_is_parked_as_retries_exhausted_after_the_budget(
     settler: Settler, transport: LocalTransport, exceptions: ExceptionStore, clock: Clock
 ) -> None:
-    handler = Script(*(TransientError("timeout") for _ in range(POLICY.max_attempts)))
+    handler = Script(*(TransientError("timeout") for _ in range(BACKOFF.attempts)))
     message = delivered(an_item())
     outcomes = []
-    for _ in range(POLICY.max_attempts):
+    for _ in range(BACKOFF.attempts):
         outcomes.append(await settler.run("item_export", message, handler))
-        clock.advance(timedelta(seconds=POLICY.max_seconds))
+        clock.advance(timedelta(seconds=BACKOFF.max_seconds))
         received = await receive_all(transport)
         if received:
             (copy,) = received
@@ -239,7 +260,7 @@ async def test_a_retry_on_a_session_queue_stays_in_its_session(
     order = Envelope(kind="salesOrder", key="SO1001", version="2")
     incoming = delivered(order, ORDERS, session_id="SO1001")
     await settler.run("order_release", incoming, Script(TransientError("BC 504")))
-    clock.advance(timedelta(seconds=POLICY.base_seconds))
+    clock.advance(timedelta(seconds=BACKOFF.base_seconds))
     async with transport.receiver(ORDERS, session=True, max_wait=0.05) as receiver:
         assert receiver is not None
         assert receiver.session_id == "SO1001"

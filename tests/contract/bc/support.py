@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from local.bc_sim import BcSim, SeedRequest
-from shared.bc.backoff import Backoff
 from shared.bc.client import BcClient, client_from_settings
-from shared.bc.limits import RequestBudget
+from shared.ratelimit import RequestBudget
+from shared.retry import Backoff
 from shared.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "local.settings.example.json"

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from local.scend_sim import ScendSim, ScendSimConfig, serve_scend_sim
-from shared.scend.http import CallPolicy
+from shared.retry import Backoff
 from shared.scend.rest import ContractRestAdapter
 from tests.contract.scend.support import SharedTime, product
 
 # Short enough that a hung answer costs little; long enough for a loaded machine to answer.
 TIMEOUT_SECONDS = 0.5
-POLICY = CallPolicy(attempts=4, base_seconds=0.05, max_seconds=0.5, max_wait_seconds=30.0)
+BACKOFF = Backoff(attempts=4, base_seconds=0.05, max_seconds=0.5, max_wait_seconds=30.0)
 
 StartSim = Callable[..., Awaitable[ScendSim]]
 MakeAdapter = Callable[..., ContractRestAdapter]
@@ -68,7 +68,7 @@ async def make_adapter(sim: ScendSim, shared_time: SharedTime) -> AsyncIterator[
             "webhook_secrets": [],
             "requests_per_minute": 10_000,
             "timeout_seconds": TIMEOUT_SECONDS,
-            "policy": POLICY,
+            "backoff": BACKOFF,
             "sleep": shared_time.sleep,
             "monotonic": shared_time.monotonic,
             "clock": shared_time.now,

@@ -181,13 +181,23 @@ async def test_the_simulators_own_limit_is_honoured_and_never_hit_with_our_budge
                 await shared_time.sleep(error.retry_after or 1)  # the shell's scheduled retry
     assert route(sim, POST)["status 429"] == len(told) > 0
     assert all(t is not None and 0 < t <= 60 for t in told)
-    # AND an adapter whose budget is Scend's limit sends 8 more without a single 429
+    # AND an adapter whose budget is Scend's limit sends 8 more without a single 429: its own
+    # budget hands the wait for the next minute back to the shell before Scend has to refuse
     await shared_time.sleep(60)
     sim.stats.clear()
     polite = make_adapter(base_url=sim.base_url, requests_per_minute=5)
+    held_back: list[float | None] = []
     for n in range(8):
-        await polite.create_order(order(f"SO-P{n}-R1"))
+        while True:
+            try:
+                await polite.create_order(order(f"SO-P{n}-R1"))
+                break
+            except RateLimited as error:
+                held_back.append(error.retry_after)
+                await shared_time.sleep(error.retry_after or 1)
     assert route(sim, POST) == {"requests": 8, "status 201": 8, "replays": 0}
+    assert len(held_back) == 1
+    assert all(t is not None and 30 < t <= 60 for t in held_back)
     assert len(held(sim)) == 16
     assert set(held(sim).values()) == {1}
 

@@ -13,9 +13,9 @@ import httpx
 from azure.core.credentials import AccessToken
 
 from shared.bc.auth import TokenSource
-from shared.bc.backoff import Backoff
 from shared.bc.client import BcClient, build_client
-from shared.bc.limits import RequestBudget
+from shared.ratelimit import RequestBudget
+from shared.retry import Backoff
 
 BASE_URL = "https://bc.test"
 TENANT = "tenant-1"

@@ -1,4 +1,7 @@
-"""The limiter: never more than 5 requests in flight, never more than the budget in any 5-minute window."""
+"""The limiter: never more than 5 requests in flight, and each slot counted against the budget.
+
+The budget itself (at most N in any window) is tested in tests/unit/test_ratelimit.py.
+"""
 
 from __future__ import annotations
 
@@ -7,57 +10,10 @@ import asyncio
 import httpx
 import pytest
 
-from shared.bc.limits import Limiter, SlidingWindowBudget
+from shared.bc.limits import WINDOW_SECONDS, Limiter
 from shared.errors import RateLimited
+from shared.ratelimit import SlidingWindowBudget
 from tests.unit.bc.support import a_client
-
-
-class FakeClock:
-    """Monotonic seconds that move only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-async def test_the_budget_lets_through_at_most_its_limit_in_any_window() -> None:
-    # GIVEN a budget of 10 requests per 300 s on a clock that moves only when the budget waits
-    clock = FakeClock()
-    budget = SlidingWindowBudget(10, 300.0, max_wait=1_000.0, clock=clock, sleep=clock.sleep)
-    sent: list[float] = []
-
-    async def one() -> None:
-        await budget.take()
-        sent.append(clock())
-
-    # WHEN 25 requests arrive at once
-    await asyncio.gather(*(one() for _ in range(25)))
-    # THEN 10 go at once, 10 when the window has moved on, 5 after that; no window holds more than 10
-    assert sent == [0.0] * 10 + [300.0] * 10 + [600.0] * 5
-    for start in sent:
-        assert sum(1 for t in sent if start <= t < start + 300.0) <= 10
-
-
-async def test_a_wait_longer_than_the_budget_allows_is_rate_limited_with_the_wait() -> None:
-    clock = FakeClock()
-    budget = SlidingWindowBudget(2, 300.0, max_wait=30.0, clock=clock, sleep=clock.sleep)
-    await budget.take()
-    clock.now = 100.0
-    await budget.take()
-    with pytest.raises(RateLimited) as raised:
-        await budget.take()
-    assert raised.value.retry_after == pytest.approx(200.0)
-    clock.now = 280.0  # 20 s before the first request leaves the window: within max_wait
-    await budget.take()
-    assert clock.slept == [20.0]
 
 
 async def test_the_client_keeps_at_most_five_requests_in_flight() -> None:
@@ -86,8 +42,8 @@ async def test_the_client_keeps_at_most_five_requests_in_flight() -> None:
 
 
 async def test_a_slot_is_counted_against_the_budget_when_it_is_taken() -> None:
-    clock = FakeClock()
-    budget = SlidingWindowBudget(3, 300.0, clock=clock, sleep=clock.sleep)
+    # GIVEN a budget of 3 per 5 minutes, on a clock that stands still
+    budget = SlidingWindowBudget(3, WINDOW_SECONDS, clock=lambda: 0.0)
     limiter = Limiter(5, budget)
     for _ in range(3):
         async with limiter.slot():

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from shared.scend.http import ApiKeySource, CallPolicy
+from shared.retry import Backoff
+from shared.scend.http import ApiKeySource
 from shared.scend.models import Address, OrderLineRequest, OrderRequest
 from shared.scend.rest import ContractRestAdapter
 
@@ -96,7 +97,7 @@ def make_adapter(
     sleeps: Sleeps | None = None,
     api_key: str | ApiKeySource = API_KEY,
     secrets: list[str] | None = None,
-    policy: CallPolicy | None = None,
+    backoff: Backoff | None = None,
     page_size: int = 100,
 ) -> ContractRestAdapter:
     sleeps = sleeps or Sleeps()
@@ -106,7 +107,7 @@ def make_adapter(
         secrets or ["whsec_" + "dGVzdC1zZWNyZXQtb25l"],
         requests_per_minute=10_000,
         page_size=page_size,
-        policy=policy,
+        backoff=backoff,
         transport=httpx.MockTransport(script),
         sleep=sleeps,
         monotonic=sleeps.monotonic,

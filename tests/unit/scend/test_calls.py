@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from shared.errors import InDoubt, InvalidMessage, TransientError
-from shared.scend.http import CallPolicy, idempotency_key
+from shared.scend.calls import SCEND_BACKOFF
+from shared.scend.http import idempotency_key
 from shared.scend.models import AsnLineRequest, AsnRequest, Product
 from shared.scend.outcomes import ScendRejected, UnexpectedResponse
 from shared.scend.rest import ContractRestAdapter
@@ -74,13 +75,14 @@ async def test_a_read_that_always_fails_gives_up_after_the_budget_as_transient()
     async with make_adapter(script, sleeps=sleeps) as scend:
         with pytest.raises(TransientError) as raised:
             await scend.get_product("1000-BLU")
-    # THEN exactly four attempts, three jittered waits within the policy's ceilings
+    # THEN exactly four attempts, three jittered waits between half the backoff's ceiling and all of it
     assert len(script.requests) == 4
     assert type(raised.value) is TransientError
-    policy = CallPolicy()
+    assert SCEND_BACKOFF.attempts == 4
     assert len(sleeps.calls) == 3
     for attempt, wait in enumerate(sleeps.calls, start=1):
-        assert 0 <= wait <= min(policy.max_seconds, policy.base_seconds * 2 ** (attempt - 1))
+        ceiling = min(SCEND_BACKOFF.max_seconds, SCEND_BACKOFF.base_seconds * 2 ** (attempt - 1))
+        assert ceiling / 2 <= wait <= ceiling
 
 
 async def test_a_read_that_times_out_twice_then_answers_is_simply_read_again() -> None:

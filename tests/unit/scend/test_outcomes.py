@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from shared.ops.catalogue import CATALOGUE
@@ -13,11 +11,8 @@ from shared.scend.outcomes import (
     Action,
     Problem,
     describe,
-    retry_after_seconds,
     rule_for,
 )
-
-NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -57,23 +52,6 @@ def test_every_code_the_table_can_raise_is_in_the_catalogue() -> None:
     raised = {r.exception_type for r in OUTCOMES.values() if r.exception_type}
     raised |= set(REJECTED_AS.values()) | {"ORDER_NOT_IN_WMS"}
     assert raised - set(CATALOGUE) == set()
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        (None, None),
-        ("", None),
-        ("12", 12.0),
-        (" 2.5 ", 2.5),
-        ("-3", 0.0),
-        ("Fri, 27 Nov 2026 09:30:30 GMT", 30.0),
-        ("Fri, 27 Nov 2026 09:29:00 GMT", 0.0),
-        ("soon", None),
-    ],
-)
-def test_retry_after_is_read_as_seconds_or_a_date(header: str | None, seconds: float | None) -> None:
-    assert retry_after_seconds(header, NOW) == seconds
 
 
 def test_a_description_names_codes_fields_and_request_but_never_text() -> None:
