@@ -131,26 +131,7 @@ class ContractRestAdapter:
     # Orders
 
     async def create_order(self, order: OrderRequest) -> Order:
-        ref = order.client_reference
-        call = Call(
-            "POST",
-            "/orders",
-            "/orders",
-            body=order.model_dump(mode="json", exclude_none=True),
-            idempotency_key=derive_key("POST /orders", ref),
-            doc_key=ref,
-        )
-
-        async def on_success(answer: Answer) -> Order:
-            return parse(Order, answer.body, call)
-
-        return await self._calls.write(
-            call,
-            Resource.ORDER,
-            on_success=on_success,
-            lookup=lambda: self.get_order_by_reference(ref),
-            fetch=self._get_order,
-        )
+        return await self._create("/orders", Resource.ORDER, Order, order)
 
     async def get_order_by_reference(self, client_reference: str) -> Order | None:
         return await self._find_by_reference("/orders", Order, client_reference)
@@ -195,32 +176,39 @@ class ContractRestAdapter:
                 return Cancellation(order_id=order_id, status=CANCELLED)
             raise
 
+    async def _create[T: BaseModel](
+        self, route: str, resource: Resource, model: type[T], request: AsnRequest | OrderRequest
+    ) -> T:
+        """POST a document identified by its client_reference: one record per reference whatever
+        happens to the answer (duplicate reference, in-doubt timeout: see `CallRunner.write`)."""
+        ref = request.client_reference
+        call = Call(
+            "POST",
+            route,
+            route,
+            body=request.model_dump(mode="json", exclude_none=True),
+            idempotency_key=derive_key(f"POST {route}", ref),
+            doc_key=ref,
+        )
+
+        async def on_success(answer: Answer) -> T:
+            return parse(model, answer.body, call)
+
+        return await self._calls.write(
+            call,
+            resource,
+            on_success=on_success,
+            lookup=lambda: self._find_by_reference(route, model, ref),
+            fetch=lambda record_id: self._get_by_id(route + "/{id}", model, record_id),
+        )
+
     async def _get_order(self, order_id: str) -> Order | None:
         return await self._get_by_id("/orders/{id}", Order, order_id)
 
     # Inbound
 
     async def create_asn(self, asn: AsnRequest) -> Asn:
-        ref = asn.client_reference
-        call = Call(
-            "POST",
-            "/asns",
-            "/asns",
-            body=asn.model_dump(mode="json", exclude_none=True),
-            idempotency_key=derive_key("POST /asns", ref),
-            doc_key=ref,
-        )
-
-        async def on_success(answer: Answer) -> Asn:
-            return parse(Asn, answer.body, call)
-
-        return await self._calls.write(
-            call,
-            Resource.ASN,
-            on_success=on_success,
-            lookup=lambda: self.get_asn_by_reference(ref),
-            fetch=lambda asn_id: self._get_by_id("/asns/{id}", Asn, asn_id),
-        )
+        return await self._create("/asns", Resource.ASN, Asn, asn)
 
     async def get_asn_by_reference(self, client_reference: str) -> Asn | None:
         return await self._find_by_reference("/asns", Asn, client_reference)

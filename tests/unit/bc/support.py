@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +14,7 @@ from shared.bc.auth import TokenSource
 from shared.bc.client import BcClient, build_client
 from shared.ratelimit import RequestBudget
 from shared.retry import Backoff
+from tests.scripted import Script
 
 BASE_URL = "https://bc.test"
 TENANT = "tenant-1"
@@ -25,8 +24,6 @@ ROOT = f"{BASE_URL}/v2.0/{TENANT}/{ENVIRONMENT}/api/v2.0"
 COMPANY_ROOT = f"{ROOT}/companies({COMPANY})"
 ORDER_ID = UUID("6a1b2c3d-0000-4000-8000-000000000001")
 LINE_ID = UUID("6a1b2c3d-0000-4000-8000-0000000000a1")
-
-Step = Callable[[httpx.Request], httpx.Response] | httpx.Response | Exception
 
 
 def ok(body: Any = None, status: int = 200, **headers: str) -> httpx.Response:
@@ -39,28 +36,6 @@ def bc_error(
     status: int, code: str, message: str = "Customer Ada Lovelace is blocked.", **headers: str
 ) -> httpx.Response:
     return httpx.Response(status, json={"error": {"code": code, "message": message}}, headers=headers)
-
-
-@dataclass
-class Script:
-    """Answers requests from `steps` in order; a request beyond the script fails the test."""
-
-    steps: list[Step]
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.steps:
-            raise AssertionError(f"unscripted request {request.method} {request.url}")
-        step = self.steps.pop(0)
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            return step
-        return step(request)
-
-    def bodies(self) -> list[Any]:
-        return [json.loads(r.content) if r.content else None for r in self.requests]
 
 
 class FakeCredential:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,12 +14,11 @@ from shared.retry import Backoff
 from shared.scend.http import ApiKeySource
 from shared.scend.models import Address, OrderLineRequest, OrderRequest
 from shared.scend.rest import ContractRestAdapter
+from tests import scripted
 
 BASE_URL = "https://tenant.api.scend.example/v1"
 API_KEY = "unit-test-key"
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
-
-Step = Callable[[httpx.Request], httpx.Response] | httpx.Response | Exception
 
 
 def ok(body: Any, status: int = 200, **headers: str) -> httpx.Response:
@@ -42,22 +40,8 @@ def timeout() -> httpx.ReadTimeout:
 
 
 @dataclass
-class Script:
-    """Answers requests from `steps` in order; a test that sends more requests than steps fails."""
-
-    steps: list[Step]
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.steps:
-            raise AssertionError(f"unscripted request {request.method} {request.url}")
-        step = self.steps.pop(0)
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            return step
-        return step(request)
+class Script(scripted.Script):
+    """The scripted peer, with views of what reached Scend."""
 
     @property
     def sent(self) -> list[str]:
