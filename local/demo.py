@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     await _step(summary, "Queues", _queues(summary))
     await _step(summary, "Business Central (simulator)", _business_central(summary))
     await _step(summary, "Scend (simulator)", _scend(summary))
+    await _step(summary, "BC webhooks", _bc_webhooks(endpoints, summary))
     _print(console, endpoints, summary)
     return summary.passed
 
@@ -125,6 +127,59 @@ async def _scend(summary: Summary) -> None:
     summary.add(
         "Scend (simulator, contract adapter)", f"{len(stock)} SKUs, {on_hand} units on hand", bool(stock)
     )
+
+
+async def _bc_webhooks(endpoints: Endpoints, summary: Summary) -> None:
+    """Subscriptions made through the dev host's handshake; a released order rings the doorbell."""
+    settings = load_settings()
+    ca = str(settings.bc_ca_file) if settings.bc_ca_file else True
+    async with (
+        httpx.AsyncClient(base_url=endpoints.devhost, timeout=30.0) as host,
+        httpx.AsyncClient(base_url=f"{endpoints.bc}/_sim", verify=ca, timeout=30.0) as sim,
+    ):
+        run = await host.post(
+            "/admin/functions/renew_bc_subscriptions",
+            json={"input": ""},
+            headers={"x-functions-key": endpoints.master_key},
+        )
+        subscriptions = await _eventually(lambda: _subscriptions(sim), lambda found: len(found) >= 2)
+        async with client_from_settings(settings) as bc:
+            order = await anext(bc.sales.iter_released_orders())
+        await sim.post(f"/orders/salesOrders/{order.id}/reopen")
+        await sim.post(f"/orders/salesOrders/{order.id}/release")
+        flushed = (await sim.post("/webhooks/flush")).json().get("deliveries", [])
+    transport = create_transport(settings)
+    try:
+        counts = await transport.counts(settings.poll_requests_queue)
+    finally:
+        await transport.close()
+    statuses = sorted({str(d.get("status")) for d in flushed})
+    summary.add(
+        "BC webhooks: subscriptions and the doorbell",
+        f"renew_bc_subscriptions → {run.status_code}; subscribed to {', '.join(sorted(subscriptions))}; "
+        f"order {order.number} reopened and released → {len(flushed)} notification batch(es) answered "
+        f"{', '.join(statuses) or 'none'}; poll requests waiting: {counts.active + counts.scheduled}",
+        run.status_code == 202
+        and len(subscriptions) >= 2
+        and bool(flushed)
+        and counts.active + counts.scheduled >= 1,
+    )
+
+
+async def _subscriptions(sim: httpx.AsyncClient) -> list[str]:
+    body = (await sim.get("/webhooks")).json()
+    return [str(s.get("resource", "")).rsplit("/", 1)[-1] for s in body.get("subscriptions", [])]
+
+
+async def _eventually[T](
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 20.0
+) -> T:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if done(value) or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.2)
 
 
 def _print(console: Console, endpoints: Endpoints, summary: Summary) -> None:

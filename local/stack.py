@@ -7,6 +7,7 @@ everything; `python -m local.stack up` keeps the stack running until Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -85,6 +86,17 @@ def _process(name: str, args: list[str], env: dict[str, str]) -> Iterator[subpro
                     proc.wait()
 
 
+def _settings_file() -> Path:
+    settings_file = ROOT / "local.settings.json"
+    return settings_file if settings_file.exists() else ROOT / "local.settings.example.json"
+
+
+def _settings_value(name: str) -> str:
+    """A value from the environment, else from the local settings file."""
+    values: dict[str, str] = json.loads(_settings_file().read_text())["Values"]
+    return os.environ.get(name) or values.get(name, "")
+
+
 @contextmanager
 def run_stack() -> Iterator[Endpoints]:
     """Start every component on loopback; yield where they listen; stop them all on exit."""
@@ -93,22 +105,24 @@ def run_stack() -> Iterator[Endpoints]:
     bc_port = _free_port(7101)
     scend_port = _free_port(7102)
     tls = ROOT / ".local" / "tls"
+    function_key = _settings_value("DEVHOST_FUNCTION_KEY")
+    transport = ROOT / ".local" / "transport.sqlite3"
+    # Azurite runs in memory, so the queues start empty too: one consistent, fresh stack per run.
+    for leftover in (transport, transport.with_suffix(".sqlite3-wal"), transport.with_suffix(".sqlite3-shm")):
+        leftover.unlink(missing_ok=True)
     bc = f"https://127.0.0.1:{bc_port}"
     # The stack's own addresses win over local.settings.json; this process and its children share them.
     os.environ.update(
         PYTHONUNBUFFERED="1",
         TABLES_CONNECTION_STRING=connection_string_for(table_port, AZURITE_ACCOUNT_KEY),
-        LOCAL_TRANSPORT_PATH=str(ROOT / ".local" / "transport.sqlite3"),
-        BC_NOTIFICATION_URL=f"http://127.0.0.1:{devhost_port}/api/bc/notifications",
+        LOCAL_TRANSPORT_PATH=str(transport),
+        BC_NOTIFICATION_URL=f"http://127.0.0.1:{devhost_port}/api/bc/notifications?code={function_key}",
         BC_API_BASE_URL=bc,
         BC_AUTHORITY_HOST=bc,
         BC_CA_FILE=str(tls / "ca.pem"),
         SCEND_BASE_URL=f"http://127.0.0.1:{scend_port}/v1",
     )
-    settings_file = ROOT / "local.settings.json"
-    if not settings_file.exists():
-        settings_file = ROOT / "local.settings.example.json"
-    values = load_local_settings(settings_file, os.environ, required=True).values
+    values = load_local_settings(_settings_file(), os.environ, required=True).values
     env = dict(os.environ)
     with ExitStack() as stack:
         stack.enter_context(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from azure.data.tables.aio import TableServiceClient
 
 from shared.bc.client import BcClient, client_from_settings
+from shared.mapping.lookups import Lookups, default_lookups, load_lookups
 from shared.messaging.factory import create_transport
 from shared.messaging.settlement import Settler, shell_backoff
 from shared.messaging.transport import Transport
@@ -47,6 +48,7 @@ class Runtime:
     _transport: Transport | None = None
     _bc: BcClient | None = None
     _scend: ContractRestAdapter | None = None
+    _lookups: Lookups | None = None
 
     async def stores(self) -> Stores:
         async with self._lock:
@@ -61,6 +63,13 @@ class Runtime:
                     processed_events=ProcessedEventStore(table(self.names.processed_events)),
                 )
             return self._stores
+
+    def lookups(self) -> Lookups:
+        """The mapping lookup tables: MAPPING_LOOKUPS (JSON or a path), else the shipped defaults."""
+        if self._lookups is None:
+            source = self.settings.mapping_lookups
+            self._lookups = load_lookups(source) if source else default_lookups()
+        return self._lookups
 
     def transport(self) -> Transport:
         if self._transport is None:
@@ -101,3 +110,11 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = Runtime(get_settings())
     return _runtime
+
+
+async def reset_runtime() -> None:
+    """Close and forget the worker's runtime (tests and the dev host start each app afresh)."""
+    global _runtime
+    if _runtime is not None:
+        await _runtime.close()
+    _runtime = None

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1)
     bc_max_concurrent_requests: int = Field(default=5, ge=1, le=5)
     bc_page_size: int = Field(default=1000, ge=1, le=20000)
+    # BC batches up to 1,000 notices per subscription (~350 bytes each); a 413 would delete it.
+    bc_max_notification_body_bytes: int = Field(default=4_194_304, ge=65_536)
+    bc_webhook_resources: str = "items,salesOrders"
+    bc_subscription_renew_before_hours: float = Field(default=24.0, gt=0, lt=72)
     bc_ca_file: str | None = None  # a private CA to trust (on-premises BC, the local simulator)
     bc_request_timeout_seconds: float = Field(default=120.0, gt=0)
 
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     scend_webhook_secrets: SecretStr = Field(min_length=1, description="comma-separated during rotation")
     scend_requests_per_minute: int = Field(default=600, ge=1)
     scend_timeout_seconds: float = Field(default=20.0, gt=0, description="per request; then in-doubt")
+
+    # Mapping: lookup tables (shipment method/agent → Scend service, units) as JSON text or a file
+    # path; unset means the defaults shipped in shared/mapping/default_lookups.json
+    mapping_lookups: str | None = None
 
     # Storage: a connection string locally, the account URL with a managed identity in Azure
     tables_connection_string: SecretStr | None = None
@@ -138,6 +146,11 @@ class Settings(BaseSettings):
                 "ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace must be set"
             )
         return self
+
+    @property
+    def bc_webhook_resource_list(self) -> list[str]:
+        """The BC entity sets we subscribe to (purchaseOrders is opt-in: BC does not document it)."""
+        return [r.strip() for r in self.bc_webhook_resources.split(",") if r.strip()]
 
     @property
     def webhook_secrets(self) -> list[str]:

@@ -30,7 +30,7 @@ def _demo_product(sku: str, description: str, ean: str, kg: float) -> ProductIn:
 
 DEMO_PRODUCTS: Sequence[ProductIn] = (
     _demo_product("TEE-BLK-S", "Organic tee, black, S", "5012345000019", 0.2),
-    _demo_product("TEE-BLK-M", "Organic tee, black, M", "5012345000026", 0.22),
+    _demo_product("TEE-BLK-M", "Organic tee, black, M", "5012345000022", 0.22),
     _demo_product("TEE-BLK-L", "Organic tee, black, L", "5012345000033", 0.24),
     _demo_product("HOODIE-GRY-M", "Hoodie, grey, M", "5012345000040", 0.6),
     _demo_product("CAP-NVY", "Cap, navy", "5012345000057", 0.1),

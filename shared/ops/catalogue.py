@@ -164,7 +164,9 @@ CATALOGUE: dict[str, ExceptionType] = {
             Severity.MEDIUM,
             "A Business Central webhook subscription could not be created or renewed; polling still "
             "runs, so changes arrive later, not never.",
-            "Check the app registration's permissions and the notification URL, then press Retry.",
+            "Check that BC_NOTIFICATION_URL (with its function key) is reachable and answers the "
+            "validationToken handshake, and the app registration's permissions; then run "
+            "renew_bc_subscriptions now: it resolves this by itself.",
         ),
         _entry(
             "ORDER_NOT_IN_WMS",

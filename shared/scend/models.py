@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
+def wire_body(model: BaseModel) -> dict[str, Any]:
+    """The JSON body the adapter sends for a request model (content hashes are taken over it too)."""
+    return model.model_dump(mode="json", exclude_none=True)
+
+
 class Record(BaseModel):
     """A record as Scend keeps it: unknown fields are ignored, nothing changes after reading."""
 

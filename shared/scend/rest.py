@@ -41,6 +41,7 @@ from shared.scend.models import (
     StockChange,
     StockLevel,
     WebhookEvent,
+    wire_body,
 )
 from shared.scend.outcomes import Action, Answer, OrderNotCancellable, Resource, UnexpectedResponse
 from shared.scend.port import ScendPort
@@ -117,7 +118,7 @@ class ContractRestAdapter:
 
     async def upsert_product(self, product: Product) -> Product:
         path = f"/products/{quote(product.sku, safe='')}"
-        body = product.model_dump(mode="json", exclude_none=True)
+        body = wire_body(product)
         call = Call("PUT", "/products/{sku}", path, body=body, doc_key=product.sku)
         return parse(Product, expect(await self._calls.repeatable(call), Resource.PRODUCT, call), call)
 
@@ -144,7 +145,7 @@ class ContractRestAdapter:
         parts = [
             f"{line.line_ref}={line.quantity or 'all'}" for line in sorted(lines, key=lambda x: x.line_ref)
         ]
-        body = {"lines": [line.model_dump(mode="json", exclude_none=True) for line in lines]} if lines else {}
+        body = {"lines": [wire_body(line) for line in lines]} if lines else {}
         call = Call(
             "POST",
             "/orders/{id}/cancel",
@@ -186,7 +187,7 @@ class ContractRestAdapter:
             "POST",
             route,
             route,
-            body=request.model_dump(mode="json", exclude_none=True),
+            body=wire_body(request),
             idempotency_key=derive_key(f"POST {route}", ref),
             doc_key=ref,
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.azurite import Azurite
+from shared.mapping.lookups import Shipping, default_lookups
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.store.tables import TableNames, connect
@@ -45,3 +46,16 @@ async def test_the_runtime_creates_the_tables_once_and_hands_out_the_same_stores
     async with connect(connection_string=azurite.connection_string) as service:
         present = {t.name async for t in service.list_tables()}
     assert set(runtime.names.all()) <= present
+
+
+def test_lookups_come_from_the_setting_or_the_shipped_defaults(
+    azurite: Azurite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_for(azurite, tmp_path, monkeypatch)
+    standard = Shipping(shipment_method="STD")
+    assert runtime.lookups().service_code(standard) == default_lookups().service_code(standard)
+    own = tmp_path / "lookups.json"
+    own.write_text(json.dumps({"services": [{"shipment_method": "STD", "service_code": "evri_standard"}]}))
+    monkeypatch.setenv("MAPPING_LOOKUPS", str(own))
+    runtime = Runtime(load_settings(), names=runtime.names)
+    assert runtime.lookups().service_code(standard) == "evri_standard"

@@ -32,7 +32,7 @@ class ProductIn(RequestModel):
             "examples": [
                 {
                     "description": "Organic tee, black, M",
-                    "barcodes": [{"type": "EAN13", "value": "5012345000026"}],
+                    "barcodes": [{"type": "EAN13", "value": "5012345000022"}],
                     "weight_kg": 0.22,
                 }
             ]

@@ -8,7 +8,7 @@ from tests.contract.scend_sim.support import ok
 
 TEE = {
     "description": "Organic tee, black, M",
-    "barcodes": [{"type": "EAN13", "value": "5012345000026"}],
+    "barcodes": [{"type": "EAN13", "value": "5012345000022"}],
     "uom": "EA",
     "weight_kg": 0.22,
     "dims_cm": {"l": 30, "w": 20, "h": 2.5},

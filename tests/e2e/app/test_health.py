@@ -14,17 +14,22 @@ import pytest
 
 from local.devhost import DevHost
 from shared import __version__
+from shared.runtime import reset_runtime
 from shared.settings import get_settings
-from tests.e2e.devhost.conftest import APP_SETTINGS, restored_environ, write_settings
+from tests.e2e.devhost.conftest import restored_environ, write_settings
 
 ROOT = Path(__file__).resolve().parents[3]
+# The local stack's settings: every app setting, and every %SETTING% the bindings name.
+APP_SETTINGS: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
 
 
 async def _serve(settings_file: Path) -> AsyncIterator[httpx.AsyncClient]:
     get_settings.cache_clear()
+    await reset_runtime()
     host = DevHost("function_app", port=0, settings_file=settings_file, settings_hook=None, timers=False)
     async with host, httpx.AsyncClient(base_url=host.base_url, timeout=5.0) as http:
         yield http
+    await reset_runtime()
     get_settings.cache_clear()
 
 
@@ -69,6 +74,18 @@ async def test_health_names_a_missing_setting_without_any_value(misconfigured: h
 
 async def test_health_only_answers_get(healthy: httpx.AsyncClient) -> None:
     assert (await healthy.post("/api/health")).status_code == 405
+
+
+async def test_bc_notifications_need_the_function_key_and_answer_the_handshake(
+    healthy: httpx.AsyncClient,
+) -> None:
+    key = {"code": APP_SETTINGS["DEVHOST_FUNCTION_KEY"]}
+    assert (await healthy.post("/api/bc/notifications", params={"validationToken": "t-1"})).status_code == 401
+    handshake = await healthy.post("/api/bc/notifications", params={"validationToken": "t-1", **key})
+    assert handshake.status_code == 200
+    assert handshake.text == "t-1"
+    forged = {"value": [{"clientState": "not-ours", "resource": "salesOrders", "changeType": "updated"}]}
+    assert (await healthy.post("/api/bc/notifications", params=key, json=forged)).status_code == 401
 
 
 @pytest.mark.azurite
