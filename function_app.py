@@ -11,8 +11,15 @@ import azure.functions as func
 from shared import __version__
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
-from shared.runtime import get_runtime
+from shared.flows.item_export import export_item, is_warehouse_ready
+from shared.flows.order_holds import WarehouseReady, release_held_orders
+from shared.flows.order_release import handle_order
+from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
+from shared.messaging.envelope import Envelope
+from shared.messaging.settlement import IncomingMessage
+from shared.runtime import Runtime, get_runtime
 from shared.settings import SettingsError, get_settings
+from shared.store.crossrefs import CrossReferenceStore
 from shared.telemetry import configure_telemetry
 
 configure_telemetry()
@@ -79,3 +86,136 @@ async def renew_bc_subscriptions(timer: func.TimerRequest) -> None:
         renew_before=timedelta(hours=settings.bc_subscription_renew_before_hours),
     ):
         log.info("BC subscription %s: %s", upkeep.entity_set, upkeep.outcome)
+
+
+# ── Polls and the item export (design §2: watermarks never lose a change) ─────────────────────────
+
+
+def incoming(message: func.ServiceBusMessage, queue: str) -> IncomingMessage:
+    """What the Settler needs of a Service Bus delivery."""
+    return IncomingMessage(
+        queue=queue,
+        body=message.get_body(),
+        message_id=message.message_id or "",
+        session_id=message.session_id,
+        delivery_count=message.delivery_count or 1,
+        application_properties=dict(message.application_properties or {}),
+    )
+
+
+async def poll_context(runtime: Runtime) -> PollContext:
+    stores = await runtime.stores()
+    return PollContext(
+        bc=runtime.bc(),
+        watermarks=stores.watermarks,
+        transport=runtime.transport(),
+        settings=runtime.settings,
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+@app.timer_trigger(schedule="%POLL_BC_ITEMS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_bc_items(timer: func.TimerRequest) -> None:
+    """Enqueue every BC item changed since the watermark to the items queue."""
+    result = await run_poll("poll_bc_items", await poll_context(get_runtime()))
+    log.info("poll_bc_items: %s", result)
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message", queue_name="%ITEMS_QUEUE%", connection="ServiceBusConnection"
+)
+async def items_to_scend(message: func.ServiceBusMessage) -> None:
+    """One item version to a Scend product; a rejection is parked for master data."""
+    runtime = get_runtime()
+    stores = await runtime.stores()
+
+    async def handler(envelope: Envelope) -> None:
+        await export_item(
+            envelope,
+            scend=runtime.scend(),
+            cross_references=stores.cross_references,
+            exceptions=stores.exceptions,
+            lookups=runtime.lookups(),
+            on_warehouse_ready=release_orders_waiting_for,
+        )
+
+    await (await runtime.settler()).run(
+        "items_to_scend", incoming(message, runtime.settings.items_queue), handler
+    )
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message", queue_name="%POLL_REQUESTS_QUEUE%", connection="ServiceBusConnection"
+)
+async def poll_requests(message: func.ServiceBusMessage) -> None:
+    """Run the poll a BC notification rang for (the doorbell's other half)."""
+    runtime = get_runtime()
+    context = await poll_context(runtime)
+
+    async def handler(envelope: Envelope) -> None:
+        await handle_poll_request(envelope, context=context)
+
+    await (await runtime.settler()).run(
+        "poll_requests", incoming(message, runtime.settings.poll_requests_queue), handler
+    )
+
+
+# ── Orders to Scend: release, amend, cancel (design §2: per-document ordering, dependencies wait) ──
+
+
+def order_readiness(cross_references: CrossReferenceStore) -> WarehouseReady:
+    """The release gate: a SKU is ready once the item export saw Scend confirm it."""
+
+    async def ready(sku: str) -> bool:
+        return await is_warehouse_ready(cross_references, sku)
+
+    return ready
+
+
+async def release_orders_waiting_for(sku: str) -> None:
+    """The item export's `on_warehouse_ready` hook: re-drive the orders held for `sku`."""
+    runtime = get_runtime()
+    stores = await runtime.stores()
+    await release_held_orders(
+        sku,
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        transport=runtime.transport(),
+        queue=runtime.settings.orders_queue,
+        is_warehouse_ready=order_readiness(stores.cross_references),
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+@app.timer_trigger(schedule="%POLL_BC_SALES_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_bc_sales_orders(timer: func.TimerRequest) -> None:
+    """Enqueue every BC sales order changed since the watermark (any status) to the orders queue."""
+    result = await run_poll("poll_bc_sales_orders", await poll_context(get_runtime()))
+    log.info("poll_bc_sales_orders: %s", result)
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message",
+    queue_name="%ORDERS_QUEUE%",
+    connection="ServiceBusConnection",
+    is_sessions_enabled=True,
+)
+async def orders_to_scend(message: func.ServiceBusMessage) -> None:
+    """One sales order version to Scend: release, amend, cancel, or hold until its SKUs are ready."""
+    runtime = get_runtime()
+    stores = await runtime.stores()
+    queue = runtime.settings.orders_queue
+
+    async def handler(envelope: Envelope) -> None:
+        await handle_order(
+            envelope,
+            scend=runtime.scend(),
+            cross_references=stores.cross_references,
+            exceptions=stores.exceptions,
+            lookups=runtime.lookups(),
+            is_warehouse_ready=order_readiness(stores.cross_references),
+            clock=lambda: datetime.now(UTC),
+            queue=queue,
+        )
+
+    await (await runtime.settler()).run("orders_to_scend", incoming(message, queue), handler)

@@ -14,8 +14,10 @@ import pytest
 
 from local.devhost import DevHost
 from shared import __version__
+from shared.messaging.local import LocalTransport
+from shared.messaging.queues import queue_specs
 from shared.runtime import reset_runtime
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 from tests.e2e.devhost.conftest import restored_environ, write_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,12 +25,27 @@ ROOT = Path(__file__).resolve().parents[3]
 APP_SETTINGS: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
 
 
-async def _serve(settings_file: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def _serve(settings_file: Path, *, check_settings: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the dev host. Without the settings check (to see how the app itself reports a bad
+    setting) the queue triggers get a local transport over the default queue names."""
     get_settings.cache_clear()
     await reset_runtime()
-    host = DevHost("function_app", port=0, settings_file=settings_file, settings_hook=None, timers=False)
+    specs = queue_specs(Settings.model_construct())  # the default queue names, unvalidated
+    transport = (
+        None if check_settings else LocalTransport(str(settings_file.parent / "queues.sqlite3"), specs)
+    )
+    host = DevHost(
+        "function_app",
+        port=0,
+        settings_file=settings_file,
+        timers=False,
+        transport=transport,
+        **({} if check_settings else {"settings_hook": None}),
+    )
     async with host, httpx.AsyncClient(base_url=host.base_url, timeout=5.0) as http:
         yield http
+    if transport is not None:
+        await transport.close()
     await reset_runtime()
     get_settings.cache_clear()
 
@@ -51,7 +68,9 @@ async def misconfigured(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             os.environ.pop(name, None)
         values = {k: v for k, v in APP_SETTINGS.items() if k != "BC_TENANT_ID"}
         values["LOCAL_TRANSPORT_PATH"] = str(tmp_path / "transport.sqlite3")
-        async for http in _serve(write_settings(tmp_path / "local.settings.json", values)):
+        async for http in _serve(
+            write_settings(tmp_path / "local.settings.json", values), check_settings=False
+        ):
             yield http
 
 

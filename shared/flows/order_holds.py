@@ -1,0 +1,202 @@
+"""Held sales orders: the per-SKU hold index, the one open exception per held order, and the re-drive.
+
+An order whose SKU the warehouse does not know yet (`SKU_NOT_IN_WMS`), or whose shipping has no
+Scend service code (`MAPPING_MISSING`), is *held*, not failed (design §2, "dependencies wait").
+
+The hold index lives in the CrossReferences table, one partition per reason: `salesOrderHold|sku|
+<SKU>` for each missing SKU and `salesOrderHold|mapping` for a missing mapping, one `bc|<order id>`
+row per order, state `held` or `released`. So "which orders wait for SKU X" is one partition read,
+never a scan of all orders. Rows are kept (state `released`) rather than deleted: the store has no
+delete, and a re-hold of the same order simply flips the row back.
+
+The order's last envelope is kept whole in its exception row (`payload`), so a re-drive re-enqueues
+exactly what was held, without another Business Central request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from shared.messaging.envelope import Envelope, message_id_for
+from shared.messaging.transport import OutboundMessage, Transport
+from shared.store.crossrefs import CrossReference, CrossReferenceStore
+from shared.store.exceptions import ExceptionStatus, ExceptionStore
+
+log = logging.getLogger(__name__)
+
+ORDER_KIND = "salesOrder"
+HOLD_PREFIX = "salesOrderHold"
+SKU_NOT_IN_WMS = "SKU_NOT_IN_WMS"
+MAPPING_MISSING = "MAPPING_MISSING"
+HOLD_TYPES = (SKU_NOT_IN_WMS, MAPPING_MISSING)
+HELD, RELEASED = "held", "released"
+
+WarehouseReady = Callable[[str], Awaitable[bool]]
+
+
+def hold_partition(reason: str, sku: str | None = None) -> str:
+    """The index partition of one hold reason (and SKU)."""
+    return f"{HOLD_PREFIX}|sku|{sku}" if reason == SKU_NOT_IN_WMS else f"{HOLD_PREFIX}|mapping"
+
+
+def hold_partitions(reason: str, skus: Iterable[str]) -> list[str]:
+    return (
+        [hold_partition(reason, sku) for sku in sorted(skus)]
+        if reason == SKU_NOT_IN_WMS
+        else [hold_partition(reason)]
+    )
+
+
+async def mark_index(
+    cross_references: CrossReferenceStore, partitions: Iterable[str], order_id: str, number: str, state: str
+) -> None:
+    """Set this order's row in each index partition to `state` (insert when new, else If-Match)."""
+    for partition in partitions:
+        row = await cross_references.get_by_bc(partition, order_id)
+        if row is None:
+            if state == RELEASED:
+                continue
+            row = CrossReference(kind=partition, bc_id=order_id, bc_number=number, state=state)
+        elif row.state == state:
+            continue
+        else:
+            row = row.model_copy(update={"state": state})
+        await cross_references.save(row)
+
+
+async def record_hold(
+    exceptions: ExceptionStore,
+    envelope: Envelope,
+    *,
+    reason: str,
+    detail: str,
+    queue: str | None,
+) -> None:
+    """Open (or count) the hold's exception with the envelope, and resolve the other hold reason's.
+
+    So a held order has exactly one open exception: held for a SKU, then for a mapping once the
+    SKU arrived, it shows only the mapping problem.
+    """
+    await exceptions.record(
+        ORDER_KIND,
+        reason,
+        envelope.key,
+        detail=detail,
+        payload=envelope.model_dump_json(),
+        queue=queue,
+        correlation_id=envelope.correlation_id,
+    )
+    for other in HOLD_TYPES:
+        if other != reason:
+            await exceptions.resolve(ORDER_KIND, other, envelope.key, f"the order is now held for {reason}")
+
+
+async def release_held_orders(
+    sku: str,
+    *,
+    cross_references: CrossReferenceStore,
+    exceptions: ExceptionStore,
+    transport: Transport,
+    queue: str,
+    is_warehouse_ready: WarehouseReady,
+    clock: Callable[[], datetime],
+) -> list[str]:
+    """Re-drive every order held for `sku` whose SKUs are now all warehouse-ready; their order ids.
+
+    The item export calls this (its `on_warehouse_ready` hook) once Scend confirms the item. Each
+    order's held envelope goes back to the orders queue in its session, where the handler gates it
+    again and sends it. Race it tolerates: (1) the re-drive enqueues order A; (2) A's BC version
+    changes and the poll enqueues the new version; (3) the handler runs both in session order and
+    skips whichever is older than the cross-reference — the re-drive never overtakes a newer version.
+    """
+    return await _redrive(
+        hold_partition(SKU_NOT_IN_WMS, sku), SKU_NOT_IN_WMS, f"sku-{sku}",
+        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
+        is_warehouse_ready=is_warehouse_ready, clock=clock,
+    )  # fmt: skip
+
+
+async def release_mapping_holds(
+    *,
+    cross_references: CrossReferenceStore,
+    exceptions: ExceptionStore,
+    transport: Transport,
+    queue: str,
+    is_warehouse_ready: WarehouseReady,
+    clock: Callable[[], datetime],
+) -> list[str]:
+    """Re-drive every order held for a missing mapping (run on demand after the lookup table changed).
+
+    Orders whose mapping is still missing are simply held again by the handler, with no new count.
+    """
+    return await _redrive(
+        hold_partition(MAPPING_MISSING), MAPPING_MISSING, "mapping",
+        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
+        is_warehouse_ready=is_warehouse_ready, clock=clock,
+    )  # fmt: skip
+
+
+async def _redrive(
+    partition: str,
+    reason: str,
+    cause: str,
+    *,
+    cross_references: CrossReferenceStore,
+    exceptions: ExceptionStore,
+    transport: Transport,
+    queue: str,
+    is_warehouse_ready: WarehouseReady,
+    clock: Callable[[], datetime],
+) -> list[str]:
+    redriven: list[str] = []
+    continuation: str | None = None
+    while True:
+        page = await cross_references.list_page(partition, continuation=continuation)
+        for row in page.items:
+            if row.state == HELD and await _redrive_one(
+                row, reason, cause, cross_references, exceptions, transport, queue, is_warehouse_ready, clock
+            ):
+                redriven.append(row.bc_id)
+        continuation = page.continuation
+        if continuation is None:
+            return redriven
+
+
+async def _redrive_one(
+    row: CrossReference,
+    reason: str,
+    cause: str,
+    cross_references: CrossReferenceStore,
+    exceptions: ExceptionStore,
+    transport: Transport,
+    queue: str,
+    is_warehouse_ready: WarehouseReady,
+    clock: Callable[[], datetime],
+) -> bool:
+    order = await cross_references.get_by_bc(ORDER_KIND, row.bc_id)
+    held = order.tracking.get("held") if order is not None and isinstance(order.tracking, dict) else None
+    if not isinstance(held, dict) or held.get("reason") != reason:
+        await mark_index(cross_references, [row.kind], row.bc_id, row.bc_number, RELEASED)  # stale row
+        return False
+    skus = held.get("skus")
+    for sku in skus if isinstance(skus, list) else []:
+        if not await is_warehouse_ready(str(sku)):
+            return False  # still waiting for another SKU: that SKU's confirmation re-drives it
+    problem = await exceptions.get(ORDER_KIND, reason, row.bc_id)
+    if problem is None or problem.status is not ExceptionStatus.OPEN or problem.payload is None:
+        log.warning("held order %s has no open %s exception with its envelope", row.bc_number, reason)
+        return False
+    envelope = Envelope.from_bytes(problem.payload)
+    stamp = clock().strftime("%Y%m%dT%H%M")
+    message = OutboundMessage(
+        body=envelope.to_bytes(),
+        # Not the envelope's own id: that one may still be inside the duplicate detection window.
+        message_id=message_id_for(envelope.idempotency_key, f"redrive-{cause}-{stamp}"),
+        session_id=envelope.key,
+        correlation_id=envelope.correlation_id,
+        subject=envelope.kind,
+    )
+    await transport.send(queue, [message])
+    return True
