@@ -16,6 +16,7 @@ from shared.messaging.factory import create_transport
 from shared.messaging.queues import queue_specs
 from shared.scend.rest import ContractRestAdapter
 from shared.settings import load_settings
+from shared.store.exceptions import ExceptionStatus, ExceptionStore, SyncException
 from shared.store.tables import TableNames, connect, ensure_tables
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     await _step(summary, "Business Central (simulator)", _business_central(summary))
     await _step(summary, "Scend (simulator)", _scend(summary))
     await _step(summary, "BC webhooks", _bc_webhooks(endpoints, summary))
+    await _step(summary, "Items and orders to Scend", _items_and_orders(endpoints, summary))
     _print(console, endpoints, summary)
     return summary.passed
 
@@ -164,6 +166,70 @@ async def _bc_webhooks(endpoints: Endpoints, summary: Summary) -> None:
         and bool(flushed)
         and counts.active + counts.scheduled >= 1,
     )
+
+
+async def _items_and_orders(endpoints: Endpoints, summary: Summary) -> None:
+    """Run the two polls now (as their timers would); items, then released orders, reach Scend."""
+    settings = load_settings()
+    master = {"x-functions-key": endpoints.master_key}
+    async with client_from_settings(settings) as bc:
+        item_numbers = {item.number async for item in bc.master.iter_items() if item.type == "Inventory"}
+        released = {order.number async for order in bc.sales.iter_released_orders()}
+    # Scend's side is read sparingly (its API allows 120 requests a minute, shared with the app) or
+    # through the simulator's control surface, which has no limit.
+    async with (
+        httpx.AsyncClient(base_url=endpoints.devhost, timeout=30.0) as host,
+        httpx.AsyncClient(
+            base_url=endpoints.scend,
+            headers={"Authorization": f"Bearer {settings.scend_api_key.get_secret_value()}"},
+            timeout=30.0,
+        ) as scend,
+    ):
+        # Orders first, on purpose: the warehouse does not know the items yet, so they are held.
+        await host.post("/admin/functions/poll_bc_sales_orders", json={"input": ""}, headers=master)
+        held_first = await _eventually(
+            lambda: _exceptions(endpoints, kind="salesOrder"), lambda got: len(got) >= len(released)
+        )
+        await host.post("/admin/functions/poll_bc_items", json={"input": ""}, headers=master)
+        skus = await _eventually(lambda: _scend_held(scend, "products"), lambda got: item_numbers <= got)
+        references = await _eventually(
+            lambda: _scend_held(scend, "orders"),
+            lambda got: (
+                sum(any(ref.startswith(f"{n}-") for ref in got) for n in released) >= len(released) - 1
+            ),
+        )
+    arrived = {n for n in released if any(ref.startswith(f"{n}-") for ref in references)}
+    exceptions = await _exceptions(endpoints, kind="salesOrder")
+    held = [e for e in exceptions if e.status is ExceptionStatus.OPEN]
+    released_after_hold = [
+        e for e in exceptions if e.type == "SKU_NOT_IN_WMS" and e.status is ExceptionStatus.RESOLVED
+    ]
+    held_text = "; ".join(f"{e.type}: {(e.detail or '')[:70]}" for e in held) or "none"
+    summary.add(
+        "Items and released orders reach Scend (polls run from the dev host's admin endpoint)",
+        f"{len(item_numbers & skus)}/{len(item_numbers)} inventory items are Scend products; "
+        f"{len(arrived)}/{len(released)} released orders are Scend orders "
+        f"({', '.join(sorted(references)[:2])}, …). Orders polled before the items: {len(held_first)} held; "
+        f"{len(released_after_hold)} released by themselves once Scend confirmed their items; still "
+        f"held, with an open exception: {held_text}",
+        item_numbers <= skus and len(arrived) + len(held) == len(released) and bool(arrived),
+    )
+
+
+async def _exceptions(endpoints: Endpoints, *, kind: str) -> list[SyncException]:
+    async with connect(connection_string=endpoints.tables_connection_string) as service:
+        store = ExceptionStore(service.get_table_client(TableNames().sync_exceptions))
+        page = await store.list_page(kind=kind, page_size=100)
+    return list(page.items)
+
+
+async def _scend_held(scend: httpx.AsyncClient, resource: str) -> set[str]:
+    """The SKUs (products) or client references (orders) the Scend simulator holds."""
+    if resource == "products":
+        page = (await scend.get("/v1/products", params={"limit": "500"})).json()
+        return {str(product["sku"]) for product in page.get("data", [])}
+    stats = (await scend.get("/_sim/stats", params={"references": "true"})).json()
+    return set(stats["resources"][resource]["by_client_reference"])
 
 
 async def _subscriptions(sim: httpx.AsyncClient) -> list[str]:

@@ -46,6 +46,8 @@ def _free_port(preferred: int) -> int:
     """The preferred port when it is free on loopback, else any free one."""
     for port in (preferred, 0):
         with socket.socket() as sock:
+            # As the servers themselves do: a port left in TIME_WAIT by the last run is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:

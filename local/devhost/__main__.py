@@ -41,6 +41,8 @@ def main(
 ) -> None:
     """Run a v2-model Azure Functions app on 127.0.0.1: HTTP routes, timers and queue triggers."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The Azure SDK logs every request and its headers at INFO: noise, and URLs can carry keys.
+    logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
     host = DevHost(
         app,
         port=port,
