@@ -152,7 +152,7 @@ class Documents:
     def _insert(self, es: EntitySet, values: Row) -> Row:
         row: Row = {f.name: blank(f) if f.default is None else f.default for f in es.fields}
         row.update(values)
-        row["id"] = self.new_id()
+        row["id"] = self._fresh_id(es.name)
         parent = None
         if es.parent is not None:
             parent = self.state.get(es.parent, str(row["documentId"]))
@@ -171,6 +171,13 @@ class Documents:
         if parent is not None:
             self._lines_changed(es, row)
         return row
+
+    def _fresh_id(self, entity_set: str) -> str:
+        """A new SystemId; a seeded generator replayed by a second seed request must not reuse one."""
+        while True:
+            candidate = self.new_id()
+            if self.state.get(entity_set, candidate) is None:
+                return candidate
 
     def _check_unique(self, es: EntitySet, values: Row, own_id: str | None) -> None:
         table = self.state.table(es.name)

@@ -82,8 +82,12 @@ def warehouse_lines(order: SalesOrder, lines: Sequence[SalesOrderLine] | None = 
         raise ValueError(f"order {order.number}: read it with $expand=salesOrderLines or pass its lines")
     for line in chosen:
         if line.document_id != order.id:
-            raise ValueError(f"line {line.sequence} belongs to another document than order {order.number}")
+            _reject(order, "MESSAGE_INVALID", f"line {line.sequence} belongs to another document")
     items = [line for line in chosen if line.line_type == DocumentLineType.ITEM and line.quantity != 0]
+    sequences = [line.sequence for line in items]
+    if len(set(sequences)) != len(sequences):
+        # Checked before anything reaches Scend, so an amend never cancels an order it cannot replace.
+        _reject(order, "MESSAGE_INVALID", "two item lines share one line number (line_ref)")
     return sorted(items, key=lambda line: line.sequence)
 
 

@@ -159,3 +159,27 @@ async def test_config_and_clock(sim: BcSim, control: httpx.AsyncClient) -> None:
     for body in ({"seconds": -1}, {"seconds": 10**9}, {"minutes": 1}):
         assert (await control.post("clock/advance", json=body)).status_code == 400
     assert (await control.post("seed", json={"items": 10**9})).status_code == 400
+
+
+def test_a_second_seed_request_with_the_same_seed_never_reuses_an_id() -> None:
+    # GIVEN a simulator seeded with its default catalogue
+    sim = BcSim()
+    first = sim.seed(SeedRequest(seed=1))
+    customer, item = first["customers"][0]["number"], first["items"][0]["number"]
+    nothing = {"items": 0, "customers": 0, "vendors": 0, "locations": 0, "shipment_methods": 0}
+    nothing |= {"released_sales_orders": 0, "draft_sales_orders": 0, "released_purchase_orders": 0}
+    order = {
+        "customerNumber": customer,
+        "status": "Open",
+        "salesOrderLines": [{"lineType": "Item", "lineObjectNumber": item, "quantity": 1}],
+    }
+    # WHEN two more orders are seeded one request at a time with the same seed, as a test
+    # releasing one order after another does
+    requests = [SeedRequest(seed=1, **nothing, entities={"salesOrders": [order]}) for _ in range(2)]
+    added = [sim.seed(request)["salesOrders"][0] for request in requests]
+    # THEN each has an id of its own, with its own line
+    assert added[0]["id"] != added[1]["id"]
+    for each in added:
+        lines = [row for row in sim.state.rows("salesOrderLines") if row["documentId"] == each["id"]]
+        assert len(lines) == 1
+    assert len(sim.state.rows("salesOrders")) == len(first["salesOrders"]) + 2

@@ -184,9 +184,17 @@ def test_reading_an_order_without_its_expansions_is_a_defect() -> None:
         map_order(order(shipmentMethod=None), lookups())
     with pytest.raises(ValueError, match=r"\$expand=salesOrderLines"):
         map_order(order().model_copy(update={"sales_order_lines": None}), lookups())
+
+
+def test_inconsistent_lines_are_parked_before_anything_reaches_scend() -> None:
     foreign = order(line(10000, documentId="6a1b2c3d-0000-4000-8000-00000000ffff"))
-    with pytest.raises(ValueError, match="belongs to another document"):
+    with pytest.raises(PermanentError, match="belongs to another document") as raised:
         map_order(foreign, lookups())
+    assert raised.value.exception_type == "MESSAGE_INVALID"
+    twice = order(line(10000), line(10000, lineObjectNumber="2000-RED"))
+    with pytest.raises(PermanentError, match="share one line number") as raised:
+        map_order(twice, lookups())
+    assert raised.value.exception_type == "MESSAGE_INVALID"
 
 
 def test_lines_passed_apart_map_like_expanded_ones() -> None:
