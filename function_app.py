@@ -12,7 +12,11 @@ from shared import __version__
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
 from shared.flows.item_export import export_item, is_warehouse_ready
-from shared.flows.order_holds import WarehouseReady, release_held_orders
+from shared.flows.order_holds import (
+    WarehouseReady,
+    release_held_orders,
+    release_mapping_holds_after_a_lookup_change,
+)
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
 from shared.messaging.envelope import Envelope
@@ -189,9 +193,24 @@ async def release_orders_waiting_for(sku: str) -> None:
 
 @app.timer_trigger(schedule="%POLL_BC_SALES_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
 async def poll_bc_sales_orders(timer: func.TimerRequest) -> None:
-    """Enqueue every BC sales order changed since the watermark (any status) to the orders queue."""
-    result = await run_poll("poll_bc_sales_orders", await poll_context(get_runtime()))
+    """Enqueue every BC sales order changed since the watermark (any status) to the orders queue;
+    re-drive the orders held for a mapping once the lookup table has changed."""
+    runtime = get_runtime()
+    result = await run_poll("poll_bc_sales_orders", await poll_context(runtime))
     log.info("poll_bc_sales_orders: %s", result)
+    stores = await runtime.stores()
+    released = await release_mapping_holds_after_a_lookup_change(
+        runtime.lookups_digest(),
+        watermarks=stores.watermarks,
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        transport=runtime.transport(),
+        queue=runtime.settings.orders_queue,
+        is_warehouse_ready=order_readiness(stores.cross_references),
+        clock=lambda: datetime.now(UTC),
+    )
+    if released:
+        log.info("orders held for a mapping re-driven after a lookup change: %d", len(released))
 
 
 @app.service_bus_queue_trigger(

@@ -8,13 +8,15 @@ event loop (async clients belong to the loop that made them), and the tables are
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from azure.data.tables.aio import TableServiceClient
 
 from shared.bc.client import BcClient, client_from_settings
-from shared.mapping.lookups import Lookups, default_lookups, load_lookups
+from shared.mapping.lookups import DEFAULT_LOOKUPS, Lookups, default_lookups, load_lookups
 from shared.messaging.factory import create_transport
 from shared.messaging.settlement import Settler, shell_backoff
 from shared.messaging.transport import Transport
@@ -70,6 +72,15 @@ class Runtime:
             source = self.settings.mapping_lookups
             self._lookups = load_lookups(source) if source else default_lookups()
         return self._lookups
+
+    def lookups_digest(self) -> str:
+        """A fingerprint of the lookup table's text: a new one means IT changed a mapping."""
+        source = self.settings.mapping_lookups
+        if source and source.lstrip().startswith("{"):
+            text = source
+        else:
+            text = Path(source or DEFAULT_LOOKUPS).read_text(encoding="utf-8")
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def transport(self) -> Transport:
         if self._transport is None:

@@ -53,6 +53,9 @@ _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 _SAFE_CORRELATION = re.compile(r"[A-Za-z0-9-]{1,64}")
 _CORRELATION_HEADERS = ("x-ms-correlation-id", "clientrequestid")
 _FLOW_BY_NAME = {name.lower(): flow for name, flow in POLL_FLOWS.items()}
+DELETION_KIND = "bc-deletion"
+DELETABLE = frozenset({"salesOrders"})  # entity sets whose deletion a flow acts on
+_RECORD_ID = re.compile(r"\(([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\)$")
 _NO_SNIFF = MappingProxyType({"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
@@ -87,6 +90,7 @@ class Notice(BaseModel):
     client_state: str | None = Field(default=None, max_length=4096, repr=False)
     resource: str = Field(min_length=1, max_length=4096)
     change_type: str = Field(min_length=1, max_length=64)
+    last_modified_date_time: datetime | None = None
 
 
 class NoticeBatch(BaseModel):
@@ -143,9 +147,11 @@ async def _answer(
         log.warning("bc notification refused: clientState does not match (%d notices)", len(batch.value))
         return NotificationReply(401, "clientState does not match")
     flows = polls_for(batch.value)
-    if flows:
+    deletions = deletions_in(batch.value, clock())
+    if flows or deletions:
         now, correlation_id = clock(), _correlation(request)
         messages = [poll_request(f, now, bucket=bucket, correlation_id=correlation_id) for f in flows]
+        messages += [deletion.message() for deletion in deletions]
         try:
             await transport.send(queue, messages)
         except Exception as error:  # whatever broke, BC must try again (503), not delete the subscription
@@ -184,6 +190,51 @@ def polls_for(notices: Iterable[Notice]) -> list[str]:
             continue
         flows.add(flow)
     return sorted(flows)
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """A BC record deleted, from a `deleted` notice: the one change a watermark poll cannot see.
+
+    It travels on the poll-requests queue (kind `bc-deletion`, one message per record, so the
+    doorbell's per-bucket coalescing never swallows one) and the consumer turns it into the
+    flow's own message (for a sales order: the deleted-order envelope in the order's session).
+    """
+
+    entity_set: str
+    record_id: str
+    deleted_at: datetime
+
+    def message(self) -> OutboundMessage:
+        envelope = Envelope(
+            kind=DELETION_KIND,
+            key=self.record_id,
+            version=self.deleted_at.isoformat(),
+            payload={"entity_set": self.entity_set},
+        )
+        return OutboundMessage(
+            body=envelope.to_bytes(),
+            message_id=envelope.idempotency_key,
+            correlation_id=envelope.correlation_id,
+            subject=DELETION_KIND,
+        )
+
+
+def deletions_in(notices: Iterable[Notice], now: datetime) -> list[Deletion]:
+    """The deleted sales orders these notices name (a `deleted` notice's resource ends in `(<id>)`)."""
+    found: dict[str, Deletion] = {}
+    for notice in notices:
+        if notice.change_type.lower() != "deleted" or (entity_set(notice.resource) or "") not in DELETABLE:
+            continue
+        match = _RECORD_ID.search(urlsplit(notice.resource).path)
+        if match is None:
+            log.warning("bc deletion notice ignored: no record id in its resource")
+            continue
+        record_id = match.group(1).lower()
+        found[record_id] = Deletion(
+            str(entity_set(notice.resource)), record_id, notice.last_modified_date_time or now
+        )
+    return list(found.values())
 
 
 def entity_set(resource: str) -> str | None:

@@ -19,10 +19,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
+from shared.errors import ConcurrencyConflict
 from shared.messaging.envelope import Envelope, message_id_for
 from shared.messaging.transport import OutboundMessage, Transport
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
 from shared.store.exceptions import ExceptionStatus, ExceptionStore
+from shared.store.watermarks import Watermark, WatermarkStore
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,45 @@ async def release_mapping_holds(
         cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
         is_warehouse_ready=is_warehouse_ready, clock=clock,
     )  # fmt: skip
+
+
+MAPPING_MARK = ("order_mapping_holds", "lookups")  # (flow, source) of the last lookup table seen
+
+
+async def release_mapping_holds_after_a_lookup_change(
+    lookups_digest: str,
+    *,
+    watermarks: WatermarkStore,
+    cross_references: CrossReferenceStore,
+    exceptions: ExceptionStore,
+    transport: Transport,
+    queue: str,
+    is_warehouse_ready: WarehouseReady,
+    clock: Callable[[], datetime],
+) -> list[str]:
+    """Re-drive the mapping holds once per new lookup table, so a mapping added by IT releases the
+    orders waiting for it without anybody re-sending them (the order poll calls this every run).
+
+    The digest of the table last acted on is kept in Watermarks. Race it tolerates: two runs see
+    the new digest at once and both re-drive; the handler re-holds or sends each order once (its
+    version check and the idempotent create), and the second save conflicts harmlessly.
+    """
+    mark = await watermarks.get(*MAPPING_MARK)
+    if mark is not None and mark.value == lookups_digest:
+        return []
+    released = await release_mapping_holds(
+        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
+        is_warehouse_ready=is_warehouse_ready, clock=clock,
+    )  # fmt: skip
+    flow, source = MAPPING_MARK
+    seen = Watermark(
+        flow=flow, source=source, value=lookups_digest, last_success=clock(), etag=mark and mark.etag
+    )
+    try:
+        await watermarks.save(seen)
+    except ConcurrencyConflict:
+        log.info("mapping holds: another run recorded the new lookup table first")
+    return released
 
 
 async def _redrive(

@@ -150,7 +150,8 @@ class _OrderFlow:
             return OrderOutcome.STALE
         payload = self.envelope.payload
         if payload.get(DELETED):
-            return await self._withdraw(str(payload.get("number") or self.key), "deleted in Business Central")
+            known = self.ref.bc_number if self.ref is not None else self.key
+            return await self._withdraw(str(payload.get("number") or known), "deleted in Business Central")
         order = SalesOrder.model_validate(payload)
         if order.status != DocumentStatus.OPEN:
             return await self._withdraw(order.number, f"status {order.status} in Business Central")

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 
 from shared.bc.client import BcClient
 from shared.errors import ConcurrencyConflict, PermanentError
-from shared.flows.bc_notifications import POLL_REQUEST_KIND
+from shared.flows.bc_notifications import DELETION_KIND, POLL_REQUEST_KIND
 from shared.flows.item_export import poll_bc_items
 from shared.flows.order_changes import poll_bc_sales_orders
+from shared.flows.order_release import deleted_order_envelope
 from shared.flows.polling import PollResult
 from shared.messaging.envelope import Envelope
-from shared.messaging.transport import Transport
+from shared.messaging.transport import OutboundMessage, Transport
 from shared.settings import Settings
 from shared.store.watermarks import WatermarkStore
 
@@ -98,7 +99,26 @@ async def run_poll(
 async def handle_poll_request(
     envelope: Envelope, *, context: PollContext, polls: Mapping[str, PollFlow] = POLLS
 ) -> PollResult | None:
-    """The Service Bus handler of `poll-requests`."""
+    """The Service Bus handler of `poll-requests`: run the named poll, or forward a deletion."""
+    if envelope.kind == DELETION_KIND:
+        await forward_deletion(envelope, context=context)
+        return None
     if envelope.kind != POLL_REQUEST_KIND:
         raise PermanentError("MESSAGE_INVALID", f"a {envelope.kind!r} envelope on the poll-requests queue")
     return await run_poll(envelope.key, context, polls)
+
+
+async def forward_deletion(envelope: Envelope, *, context: PollContext) -> None:
+    """A sales order deleted in BC becomes its flow's own message, in the order's session, so it
+    runs after every earlier version of that order (the handler cancels it at Scend)."""
+    if envelope.payload.get("entity_set") != "salesOrders":
+        raise PermanentError("MESSAGE_INVALID", "a deletion of an entity set no flow handles")
+    deleted = deleted_order_envelope(envelope.key, "", datetime.fromisoformat(envelope.version))
+    message = OutboundMessage(
+        body=deleted.to_bytes(),
+        message_id=deleted.idempotency_key,
+        session_id=deleted.key,
+        correlation_id=envelope.correlation_id,
+        subject=deleted.kind,
+    )
+    await context.transport.send(context.settings.orders_queue, [message])

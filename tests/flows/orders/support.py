@@ -16,7 +16,7 @@ from shared.bc.client import BcClient
 from shared.flows.order_changes import order_envelope, poll_bc_sales_orders, read_orders
 from shared.flows.order_holds import release_held_orders
 from shared.flows.order_release import OrderOutcome, handle_order
-from shared.mapping.lookups import default_lookups
+from shared.mapping.lookups import Lookups, default_lookups
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
@@ -81,6 +81,7 @@ class World:
     clock: Clock
     ready: Readiness
     outcomes: list[OrderOutcome] = field(default_factory=list)
+    lookups: Lookups = field(default_factory=default_lookups)
 
     # --- GIVEN ----------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class World:
             scend=self.scend,
             cross_references=self.cross_references,
             exceptions=self.exceptions,
-            lookups=default_lookups(),
+            lookups=self.lookups,
             is_warehouse_ready=self.ready,
             clock=self.clock,
             queue=ORDERS,

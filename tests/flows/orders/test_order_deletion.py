@@ -1,0 +1,116 @@
+"""An order deleted in Business Central is cancelled at Scend: BC's `deleted` notice, the one change
+a watermark poll cannot see, travels doorbell → poll-requests → the order's own session."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from shared.flows.bc_notifications import (
+    DELETION_KIND,
+    Notice,
+    NotificationRequest,
+    deletions_in,
+    receive_bc_notification,
+)
+from shared.flows.order_release import OrderOutcome
+from shared.flows.poll_requests import PollContext, handle_poll_request
+from shared.messaging.envelope import Envelope
+from shared.messaging.local import LocalTransport
+from shared.messaging.queues import queue_specs
+from shared.settings import Settings
+from tests.contract.bc.support import EXAMPLE
+from tests.flows.orders.support import World
+
+COMPANY_PATH = "/api/v2.0/companies(1f2e3d4c-5b6a-4789-9abc-def012345678)"
+
+
+def app_settings() -> Settings:
+    values = {k.lower(): v for k, v in json.loads(EXAMPLE.read_text())["Values"].items() if v != ""}
+    values.pop("servicebusconnection", None)
+    return Settings.model_validate(values)
+
+
+def deleted_notice(order_id: str, resource_set: str = "salesOrders") -> Notice:
+    return Notice(
+        client_state="ours",
+        resource=f"{COMPANY_PATH}/{resource_set}({order_id})",
+        change_type="deleted",
+        last_modified_date_time=datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+    )
+
+
+def test_only_deleted_sales_order_notices_become_deletions() -> None:
+    order_id = "6a1b2c3d-0000-4000-8000-000000000001"
+    notices = [
+        deleted_notice(order_id),
+        deleted_notice(order_id),  # BC may repeat one
+        deleted_notice(order_id, "items"),
+        Notice(
+            client_state="ours", resource=f"{COMPANY_PATH}/salesOrders({order_id})", change_type="updated"
+        ),
+        Notice(client_state="ours", resource=f"{COMPANY_PATH}/salesOrders", change_type="deleted"),
+    ]
+    (deletion,) = deletions_in(notices, datetime(2026, 11, 28, tzinfo=UTC))
+    envelope = Envelope.from_bytes(deletion.message().body)
+    assert (envelope.kind, envelope.key, envelope.payload) == (
+        DELETION_KIND,
+        order_id,
+        {"entity_set": "salesOrders"},
+    )
+    assert deletion.message().message_id == f"{DELETION_KIND}:{order_id}:2026-11-28T09:00:00+00:00"
+
+
+async def test_a_deleted_order_is_cancelled_at_scend_through_its_session(world: World) -> None:
+    # GIVEN an order released in BC and sent to Scend
+    cat = await world.catalogue(1)
+    order = world.release(cat, [(cat.items[0], 2)])
+    await world.poll()
+    await world.drain()
+    (sent,) = world.scend_orders(order["number"])
+    assert sent.status == "accepted"
+    # WHEN BC notifies its deletion and the poll-request consumer forwards it
+    (deletion,) = deletions_in([deleted_notice(order["id"])], datetime.now(UTC))
+    context = PollContext(
+        bc=world.bc,
+        watermarks=world.watermarks,
+        transport=world.transport,
+        settings=app_settings(),
+        clock=world.clock,
+    )
+    assert await handle_poll_request(Envelope.from_bytes(deletion.message().body), context=context) is None
+    await world.drain()
+    # THEN the Scend order is cancelled and the cross-reference says so, under the BC number
+    (cancelled,) = world.scend_orders(order["number"])
+    assert cancelled.status == "cancelled"
+    ref = await world.cross_references.get_by_bc("salesOrder", order["id"])
+    assert ref is not None
+    assert ref.state == "cancelled"
+    assert world.outcomes[-1] == OrderOutcome.CANCELLED
+
+
+async def test_the_doorbell_enqueues_the_deletion_beside_the_poll_request() -> None:
+    settings = app_settings()
+    (spec,) = [s for s in queue_specs(settings) if s.name == settings.poll_requests_queue]
+    transport = LocalTransport(":memory:", [spec])
+    order_id = "6a1b2c3d-0000-4000-8000-000000000001"
+    body = {
+        "value": [
+            {**deleted_notice(order_id).model_dump(by_alias=True, mode="json"), "clientState": "s" * 20}
+        ]
+    }
+    reply = await receive_bc_notification(
+        NotificationRequest(method="POST", body=json.dumps(body).encode()),
+        client_state="s" * 20,
+        transport=transport,
+        queue=spec.name,
+        clock=lambda: datetime(2026, 11, 28, 9, 0, 5, tzinfo=UTC),
+    )
+    assert reply.status == 202
+    counts = await transport.counts(spec.name)
+    assert (counts.active, counts.scheduled) == (1, 1)  # the deletion now; the poll at the bucket's end
+    async with transport.receiver(spec.name) as receiver:
+        assert receiver is not None
+        (now,) = await receiver.receive(max_messages=5, max_wait=0.05)
+    assert Envelope.from_bytes(now.body).kind == DELETION_KIND
+    await transport.close()
