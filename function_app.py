@@ -12,11 +12,7 @@ from shared import __version__
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
 from shared.flows.item_export import export_item, is_warehouse_ready
-from shared.flows.order_holds import (
-    WarehouseReady,
-    release_held_orders,
-    release_mapping_holds_after_a_lookup_change,
-)
+from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
 from shared.messaging.envelope import Envelope
@@ -176,12 +172,9 @@ def order_readiness(cross_references: CrossReferenceStore) -> WarehouseReady:
     return ready
 
 
-async def release_orders_waiting_for(sku: str) -> None:
-    """The item export's `on_warehouse_ready` hook: re-drive the orders held for `sku`."""
-    runtime = get_runtime()
+async def held_orders(runtime: Runtime) -> HeldOrders:
     stores = await runtime.stores()
-    await release_held_orders(
-        sku,
+    return HeldOrders(
         cross_references=stores.cross_references,
         exceptions=stores.exceptions,
         transport=runtime.transport(),
@@ -189,6 +182,11 @@ async def release_orders_waiting_for(sku: str) -> None:
         is_warehouse_ready=order_readiness(stores.cross_references),
         clock=lambda: datetime.now(UTC),
     )
+
+
+async def release_orders_waiting_for(sku: str) -> None:
+    """The item export's `on_warehouse_ready` hook: re-drive the orders held for `sku`."""
+    await (await held_orders(get_runtime())).release_for_sku(sku)
 
 
 @app.timer_trigger(schedule="%POLL_BC_SALES_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
@@ -199,16 +197,8 @@ async def poll_bc_sales_orders(timer: func.TimerRequest) -> None:
     result = await run_poll("poll_bc_sales_orders", await poll_context(runtime))
     log.info("poll_bc_sales_orders: %s", result)
     stores = await runtime.stores()
-    released = await release_mapping_holds_after_a_lookup_change(
-        runtime.lookups_digest(),
-        watermarks=stores.watermarks,
-        cross_references=stores.cross_references,
-        exceptions=stores.exceptions,
-        transport=runtime.transport(),
-        queue=runtime.settings.orders_queue,
-        is_warehouse_ready=order_readiness(stores.cross_references),
-        clock=lambda: datetime.now(UTC),
-    )
+    holds = await held_orders(runtime)
+    released = await holds.release_after_lookup_change(runtime.lookups_digest(), stores.watermarks)
     if released:
         log.info("orders held for a mapping re-driven after a lookup change: %d", len(released))
 

@@ -199,7 +199,11 @@ async def _items_and_orders(endpoints: Endpoints, summary: Summary) -> None:
             ),
         )
     arrived = {n for n in released if any(ref.startswith(f"{n}-") for ref in references)}
-    exceptions = await _exceptions(endpoints, kind="salesOrder")
+    # A sent order's exception is resolved just after its Scend write: wait for that too.
+    exceptions = await _eventually(
+        lambda: _exceptions(endpoints, kind="salesOrder"),
+        lambda got: sum(e.status is ExceptionStatus.OPEN for e in got) <= len(released) - len(arrived),
+    )
     held = [e for e in exceptions if e.status is ExceptionStatus.OPEN]
     released_after_hold = [
         e for e in exceptions if e.type == "SKU_NOT_IN_WMS" and e.status is ExceptionStatus.RESOLVED

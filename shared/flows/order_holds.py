@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from shared.errors import ConcurrencyConflict
@@ -95,149 +96,94 @@ async def record_hold(
             await exceptions.resolve(ORDER_KIND, other, envelope.key, f"the order is now held for {reason}")
 
 
-async def release_held_orders(
-    sku: str,
-    *,
-    cross_references: CrossReferenceStore,
-    exceptions: ExceptionStore,
-    transport: Transport,
-    queue: str,
-    is_warehouse_ready: WarehouseReady,
-    clock: Callable[[], datetime],
-) -> list[str]:
-    """Re-drive every order held for `sku` whose SKUs are now all warehouse-ready; their order ids.
-
-    The item export calls this (its `on_warehouse_ready` hook) once Scend confirms the item. Each
-    order's held envelope goes back to the orders queue in its session, where the handler gates it
-    again and sends it. Race it tolerates: (1) the re-drive enqueues order A; (2) A's BC version
-    changes and the poll enqueues the new version; (3) the handler runs both in session order and
-    skips whichever is older than the cross-reference — the re-drive never overtakes a newer version.
-    """
-    return await _redrive(
-        hold_partition(SKU_NOT_IN_WMS, sku), SKU_NOT_IN_WMS, f"sku-{sku}",
-        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
-        is_warehouse_ready=is_warehouse_ready, clock=clock,
-    )  # fmt: skip
-
-
-async def release_mapping_holds(
-    *,
-    cross_references: CrossReferenceStore,
-    exceptions: ExceptionStore,
-    transport: Transport,
-    queue: str,
-    is_warehouse_ready: WarehouseReady,
-    clock: Callable[[], datetime],
-) -> list[str]:
-    """Re-drive every order held for a missing mapping (run on demand after the lookup table changed).
-
-    Orders whose mapping is still missing are simply held again by the handler, with no new count.
-    """
-    return await _redrive(
-        hold_partition(MAPPING_MISSING), MAPPING_MISSING, "mapping",
-        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
-        is_warehouse_ready=is_warehouse_ready, clock=clock,
-    )  # fmt: skip
-
-
 MAPPING_MARK = ("order_mapping_holds", "lookups")  # (flow, source) of the last lookup table seen
 
 
-async def release_mapping_holds_after_a_lookup_change(
-    lookups_digest: str,
-    *,
-    watermarks: WatermarkStore,
-    cross_references: CrossReferenceStore,
-    exceptions: ExceptionStore,
-    transport: Transport,
-    queue: str,
-    is_warehouse_ready: WarehouseReady,
-    clock: Callable[[], datetime],
-) -> list[str]:
-    """Re-drive the mapping holds once per new lookup table, so a mapping added by IT releases the
-    orders waiting for it without anybody re-sending them (the order poll calls this every run).
+@dataclass(frozen=True, slots=True)
+class HeldOrders:
+    """Re-drives held orders: each one's held envelope goes back to the orders queue, in its session."""
 
-    The digest of the table last acted on is kept in Watermarks. Race it tolerates: two runs see
-    the new digest at once and both re-drive; the handler re-holds or sends each order once (its
-    version check and the idempotent create), and the second save conflicts harmlessly.
-    """
-    mark = await watermarks.get(*MAPPING_MARK)
-    if mark is not None and mark.value == lookups_digest:
-        return []
-    released = await release_mapping_holds(
-        cross_references=cross_references, exceptions=exceptions, transport=transport, queue=queue,
-        is_warehouse_ready=is_warehouse_ready, clock=clock,
-    )  # fmt: skip
-    flow, source = MAPPING_MARK
-    seen = Watermark(
-        flow=flow, source=source, value=lookups_digest, last_success=clock(), etag=mark and mark.etag
-    )
-    try:
-        await watermarks.save(seen)
-    except ConcurrencyConflict:
-        log.info("mapping holds: another run recorded the new lookup table first")
-    return released
+    cross_references: CrossReferenceStore
+    exceptions: ExceptionStore
+    transport: Transport
+    queue: str
+    is_warehouse_ready: WarehouseReady
+    clock: Callable[[], datetime]
 
+    async def release_for_sku(self, sku: str) -> list[str]:
+        """Re-drive every order held for `sku` whose SKUs are now all warehouse-ready; their order ids.
 
-async def _redrive(
-    partition: str,
-    reason: str,
-    cause: str,
-    *,
-    cross_references: CrossReferenceStore,
-    exceptions: ExceptionStore,
-    transport: Transport,
-    queue: str,
-    is_warehouse_ready: WarehouseReady,
-    clock: Callable[[], datetime],
-) -> list[str]:
-    redriven: list[str] = []
-    continuation: str | None = None
-    while True:
-        page = await cross_references.list_page(partition, continuation=continuation)
-        for row in page.items:
-            if row.state == HELD and await _redrive_one(
-                row, reason, cause, cross_references, exceptions, transport, queue, is_warehouse_ready, clock
-            ):
-                redriven.append(row.bc_id)
-        continuation = page.continuation
-        if continuation is None:
-            return redriven
+        The item export calls this (its `on_warehouse_ready` hook) once Scend confirms the item; the
+        handler gates each order again and sends it. Race it tolerates: (1) the re-drive enqueues
+        order A; (2) A's BC version changes and the poll enqueues the new version; (3) the handler
+        runs both in session order and skips whichever is older than the cross-reference — the
+        re-drive never overtakes a newer version.
+        """
+        return await self._redrive(hold_partition(SKU_NOT_IN_WMS, sku), SKU_NOT_IN_WMS, f"sku-{sku}")
 
+    async def release_mapping_holds(self) -> list[str]:
+        """Re-drive every order held for a missing mapping; those still unmapped are held again by
+        the handler, with no new count."""
+        return await self._redrive(hold_partition(MAPPING_MISSING), MAPPING_MISSING, "mapping")
 
-async def _redrive_one(
-    row: CrossReference,
-    reason: str,
-    cause: str,
-    cross_references: CrossReferenceStore,
-    exceptions: ExceptionStore,
-    transport: Transport,
-    queue: str,
-    is_warehouse_ready: WarehouseReady,
-    clock: Callable[[], datetime],
-) -> bool:
-    order = await cross_references.get_by_bc(ORDER_KIND, row.bc_id)
-    held = order.tracking.get("held") if order is not None and isinstance(order.tracking, dict) else None
-    if not isinstance(held, dict) or held.get("reason") != reason:
-        await mark_index(cross_references, [row.kind], row.bc_id, row.bc_number, RELEASED)  # stale row
-        return False
-    skus = held.get("skus")
-    for sku in skus if isinstance(skus, list) else []:
-        if not await is_warehouse_ready(str(sku)):
-            return False  # still waiting for another SKU: that SKU's confirmation re-drives it
-    problem = await exceptions.get(ORDER_KIND, reason, row.bc_id)
-    if problem is None or problem.status is not ExceptionStatus.OPEN or problem.payload is None:
-        log.warning("held order %s has no open %s exception with its envelope", row.bc_number, reason)
-        return False
-    envelope = Envelope.from_bytes(problem.payload)
-    stamp = clock().strftime("%Y%m%dT%H%M")
-    message = OutboundMessage(
-        body=envelope.to_bytes(),
-        # Not the envelope's own id: that one may still be inside the duplicate detection window.
-        message_id=message_id_for(envelope.idempotency_key, f"redrive-{cause}-{stamp}"),
-        session_id=envelope.key,
-        correlation_id=envelope.correlation_id,
-        subject=envelope.kind,
-    )
-    await transport.send(queue, [message])
-    return True
+    async def release_after_lookup_change(self, lookups_digest: str, watermarks: WatermarkStore) -> list[str]:
+        """Re-drive the mapping holds once per new lookup table, so a mapping added by IT releases
+        the orders waiting for it without anybody re-sending them (every order poll calls this).
+
+        The digest of the table last acted on is kept in Watermarks. Race it tolerates: two runs
+        see the new digest at once and both re-drive; the handler re-holds or sends each order once
+        (its version check and the idempotent create), and the second save conflicts harmlessly.
+        """
+        mark = await watermarks.get(*MAPPING_MARK)
+        if mark is not None and mark.value == lookups_digest:
+            return []
+        released = await self.release_mapping_holds()
+        flow, source = MAPPING_MARK
+        etag = mark.etag if mark is not None else None
+        seen = Watermark(flow=flow, source=source, value=lookups_digest, last_success=self.clock(), etag=etag)
+        try:
+            await watermarks.save(seen)
+        except ConcurrencyConflict:
+            log.info("mapping holds: another run recorded the new lookup table first")
+        return released
+
+    async def _redrive(self, partition: str, reason: str, cause: str) -> list[str]:
+        redriven: list[str] = []
+        continuation: str | None = None
+        while True:
+            page = await self.cross_references.list_page(partition, continuation=continuation)
+            for row in page.items:
+                if row.state == HELD and await self._redrive_one(row, reason, cause):
+                    redriven.append(row.bc_id)
+            continuation = page.continuation
+            if continuation is None:
+                return redriven
+
+    async def _redrive_one(self, row: CrossReference, reason: str, cause: str) -> bool:
+        order = await self.cross_references.get_by_bc(ORDER_KIND, row.bc_id)
+        held = order.tracking.get("held") if order is not None and isinstance(order.tracking, dict) else None
+        if not isinstance(held, dict) or held.get("reason") != reason:
+            await mark_index(
+                self.cross_references, [row.kind], row.bc_id, row.bc_number, RELEASED
+            )  # stale row
+            return False
+        skus = held.get("skus")
+        for sku in skus if isinstance(skus, list) else []:
+            if not await self.is_warehouse_ready(str(sku)):
+                return False  # still waiting for another SKU: that SKU's confirmation re-drives it
+        problem = await self.exceptions.get(ORDER_KIND, reason, row.bc_id)
+        if problem is None or problem.status is not ExceptionStatus.OPEN or problem.payload is None:
+            log.warning("held order %s has no open %s exception with its envelope", row.bc_number, reason)
+            return False
+        envelope = Envelope.from_bytes(problem.payload)
+        stamp = self.clock().strftime("%Y%m%dT%H%M")
+        message = OutboundMessage(
+            body=envelope.to_bytes(),
+            # Not the envelope's own id: that one may still be inside the duplicate detection window.
+            message_id=message_id_for(envelope.idempotency_key, f"redrive-{cause}-{stamp}"),
+            session_id=envelope.key,
+            correlation_id=envelope.correlation_id,
+            subject=envelope.kind,
+        )
+        await self.transport.send(self.queue, [message])
+        return True

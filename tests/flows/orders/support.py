@@ -14,7 +14,7 @@ from local.bc_sim.orders import set_status
 from local.scend_sim import ScendSim
 from shared.bc.client import BcClient
 from shared.flows.order_changes import order_envelope, poll_bc_sales_orders, read_orders
-from shared.flows.order_holds import release_held_orders
+from shared.flows.order_holds import HeldOrders
 from shared.flows.order_release import OrderOutcome, handle_order
 from shared.mapping.lookups import Lookups, default_lookups
 from shared.messaging.envelope import Envelope
@@ -159,11 +159,15 @@ class World:
         )
         return result.enqueued
 
-    async def release_held(self, sku: str) -> list[str]:
-        return await release_held_orders(
-            sku, cross_references=self.cross_references, exceptions=self.exceptions,
+    @property
+    def held_orders(self) -> HeldOrders:
+        return HeldOrders(
+            cross_references=self.cross_references, exceptions=self.exceptions,
             transport=self.transport, queue=ORDERS, is_warehouse_ready=self.ready, clock=self.clock,
         )  # fmt: skip
+
+    async def release_held(self, sku: str) -> list[str]:
+        return await self.held_orders.release_for_sku(sku)
 
     async def drain(self, *, duplicate_every: int = 0, max_rounds: int = 200) -> int:
         """Run every queued message through the trigger shell and the handler, as the host would:

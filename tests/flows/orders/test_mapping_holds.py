@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from shared.flows.order_holds import release_mapping_holds_after_a_lookup_change
 from shared.mapping.lookups import default_lookups, load_lookups
 from shared.store.exceptions import ExceptionStatus
-from tests.flows.orders.support import ORDERS, World
+from tests.flows.orders.support import World
 
 WITHOUT_STANDARD = '{"services": [{"shipment_method": "NEXTDAY", "service_code": "DPD_NEXT_DAY"}]}'
 
 
 async def redrive(world: World, digest: str) -> list[str]:
-    return await release_mapping_holds_after_a_lookup_change(
-        digest,
-        watermarks=world.watermarks,
-        cross_references=world.cross_references,
-        exceptions=world.exceptions,
-        transport=world.transport,
-        queue=ORDERS,
-        is_warehouse_ready=world.ready,
-        clock=world.clock,
-    )
+    return await world.held_orders.release_after_lookup_change(digest, world.watermarks)
 
 
 async def test_a_mapping_added_to_the_lookup_table_releases_the_orders_waiting_for_it(world: World) -> None:
