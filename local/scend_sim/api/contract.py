@@ -7,7 +7,8 @@ and a write).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -111,15 +112,7 @@ def create_order(call: Call) -> Reply:
 
 
 def list_orders(call: Call) -> Reply:
-    state = call.sim.state
-    reference = call.query.get("client_reference")
-    if reference is not None:
-        order_id = state.order_refs.get(reference)
-        orders = [state.orders[order_id]] if order_id else []
-    else:
-        orders = list(state.orders.values())
-    page = page_by_key(orders, lambda o: o.id, call.query.get("cursor"), call.limit(), "orders")
-    return Reply(200, page_body(page))
+    return _list_by_reference(call, call.sim.state.orders, call.sim.state.order_refs, "orders")
 
 
 def get_order(call: Call) -> Reply:
@@ -172,14 +165,18 @@ def create_asn(call: Call) -> Reply:
 
 
 def list_asns(call: Call) -> Reply:
-    state = call.sim.state
+    return _list_by_reference(call, call.sim.state.asns, call.sim.state.asn_refs, "asns")
+
+
+def _list_by_reference(call: Call, records: Mapping[str, Any], refs: Mapping[str, str], kind: str) -> Reply:
+    """A page of `records`; with `?client_reference=` the one record holding it, or none (never 404)."""
     reference = call.query.get("client_reference")
     if reference is not None:
-        asn_id = state.asn_refs.get(reference)
-        asns = [state.asns[asn_id]] if asn_id else []
+        record_id = refs.get(reference)
+        chosen = [records[record_id]] if record_id else []
     else:
-        asns = list(state.asns.values())
-    page = page_by_key(asns, lambda a: a.id, call.query.get("cursor"), call.limit(), "asns")
+        chosen = list(records.values())
+    page = page_by_key(chosen, lambda r: r.id, call.query.get("cursor"), call.limit(), kind)
     return Reply(200, page_body(page))
 
 

@@ -14,20 +14,18 @@ from azure.data.tables.aio import TableServiceClient
 
 from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
 from local.bc_sim.clock import SimClock
-from local.scend_sim import ScendSim, ScendSimConfig, serve_scend_sim
 from shared.bc.client import BcClient
 from shared.mapping.lookups import default_lookups
 from shared.messaging.local import LocalTransport
 from shared.messaging.settlement import Settler
 from shared.messaging.transport import QueueSpec
 from shared.retry import Backoff
-from shared.scend.rest import ContractRestAdapter
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.tables import TableNames
 from shared.store.watermarks import WatermarkStore
 from tests.contract.bc.support import client_for
-from tests.contract.scend.support import SharedTime
+from tests.flows.conftest import ScendTenant
 from tests.flows.items.support import ITEMS, ItemWorld, ReadyCalls
 
 START = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
@@ -42,43 +40,20 @@ async def served_bc(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[B
         yield sim
 
 
-@pytest.fixture(scope="session")
-async def served_scend() -> AsyncIterator[ScendSim]:
-    async with serve_scend_sim(ScendSimConfig(rate_limit_per_minute=None, webhook_auto_deliver=False)) as sim:
-        yield sim
-
-
 @pytest.fixture
 async def world(
-    served_bc: BcSim, served_scend: ScendSim, table_service: TableServiceClient, table_names: TableNames
+    served_bc: BcSim, scend_tenant: ScendTenant, table_service: TableServiceClient, table_names: TableNames
 ) -> AsyncIterator[ItemWorld]:
     """GIVEN an empty BC company, an empty Scend tenant, empty tables and an empty items queue."""
     served_bc.reset()
-    shared_time = SharedTime()
-    served_scend.reset(
-        config=ScendSimConfig(
-            seed=7, rate_limit_per_minute=None, webhook_auto_deliver=False, time=shared_time.for_simulator()
-        )
-    )
     table = table_service.get_table_client
     bc: BcClient = client_for(served_bc)
-    scend = ContractRestAdapter(
-        base_url=served_scend.base_url,
-        api_key=served_scend.api_key,
-        webhook_secrets=[],
-        requests_per_minute=10_000,
-        timeout_seconds=2.0,
-        backoff=FAST,
-        sleep=shared_time.sleep,
-        monotonic=shared_time.monotonic,
-        clock=shared_time.now,
-        rng=random.Random(3),
-    )
+    scend = scend_tenant.adapter(backoff=FAST, timeout_seconds=2.0)
     transport = LocalTransport(":memory:", [QueueSpec(ITEMS)], clock=served_bc.clock.now)
     exceptions = ExceptionStore(table(table_names.sync_exceptions))
     world = ItemWorld(
         bc_sim=served_bc,
-        scend_sim=served_scend,
+        scend_sim=scend_tenant.sim,
         bc=bc,
         scend=scend,
         transport=transport,
@@ -92,5 +67,4 @@ async def world(
     )
     yield world
     await bc.close()
-    await scend.aclose()
     await transport.close()

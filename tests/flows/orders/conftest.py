@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from azure.data.tables.aio import TableServiceClient
 
 from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
-from local.scend_sim import ScendSim, ScendSimConfig, serve_scend_sim
 from shared.bc.client import BcClient
 from shared.messaging.local import LocalTransport
-from shared.scend.rest import ContractRestAdapter
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.tables import TableNames
@@ -22,7 +18,7 @@ from shared.store.watermarks import WatermarkStore
 from tests.contract.bc.support import client_for
 from tests.contract.messaging.support import Clock
 from tests.contract.scend.conftest import BACKOFF, TIMEOUT_SECONDS
-from tests.contract.scend.support import SharedTime
+from tests.flows.conftest import ScendTenant
 from tests.flows.orders.support import START, Readiness, World, orders_spec
 
 
@@ -32,37 +28,20 @@ async def served_bc(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[B
         yield sim
 
 
-@pytest.fixture(scope="session")
-async def served_scend() -> AsyncIterator[ScendSim]:
-    async with serve_scend_sim(ScendSimConfig(rate_limit_per_minute=None, webhook_auto_deliver=False)) as sim:
-        yield sim
-
-
 @pytest.fixture
 async def world(
-    served_bc: BcSim, served_scend: ScendSim, table_service: TableServiceClient, table_names: TableNames
+    served_bc: BcSim, scend_tenant: ScendTenant, table_service: TableServiceClient, table_names: TableNames
 ) -> AsyncIterator[World]:
     """GIVEN an empty BC company, an empty Scend tenant, empty tables and an empty orders queue."""
     served_bc.reset()
-    time = SharedTime()
-    served_scend.reset(
-        config=ScendSimConfig(
-            seed=7, rate_limit_per_minute=None, webhook_auto_deliver=False, time=time.for_simulator()
-        )
-    )
-    options: dict[str, Any] = {
-        "base_url": served_scend.base_url, "api_key": served_scend.api_key, "webhook_secrets": [],
-        "requests_per_minute": 100_000, "timeout_seconds": TIMEOUT_SECONDS, "backoff": BACKOFF,
-        "sleep": time.sleep, "monotonic": time.monotonic, "clock": time.now, "rng": random.Random(3),
-    }  # fmt: skip
     clock = Clock(START)
     bc: BcClient = client_for(served_bc)
     table = table_service.get_table_client
     world = World(
         bc_sim=served_bc,
-        scend_sim=served_scend,
+        scend_sim=scend_tenant.sim,
         bc=bc,
-        scend=ContractRestAdapter(**options),
+        scend=scend_tenant.adapter(backoff=BACKOFF, timeout_seconds=TIMEOUT_SECONDS),
         transport=LocalTransport(":memory:", [orders_spec()], clock=clock),
         cross_references=CrossReferenceStore(table(table_names.cross_references)),
         exceptions=ExceptionStore(table(table_names.sync_exceptions)),
@@ -71,6 +50,5 @@ async def world(
         ready=Readiness(),
     )
     yield world
-    await world.scend.aclose()
     await world.transport.close()
     await bc.close()
