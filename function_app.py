@@ -11,10 +11,14 @@ import azure.functions as func
 from shared import __version__
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
+from shared.flows.despatch import Despatches
 from shared.flows.item_export import export_item, is_warehouse_ready
 from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
+from shared.flows.returns import Returns
+from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
+from shared.flows.scend_feeds import FEEDS, poll_scend_feed
 from shared.messaging.envelope import Envelope
 from shared.messaging.settlement import IncomingMessage
 from shared.runtime import Runtime, get_runtime
@@ -225,6 +229,122 @@ async def orders_to_scend(message: func.ServiceBusMessage) -> None:
             is_warehouse_ready=order_readiness(stores.cross_references),
             clock=lambda: datetime.now(UTC),
             queue=queue,
+            timeline=stores.timeline,
         )
 
     await (await runtime.settler()).run("orders_to_scend", incoming(message, queue), handler)
+
+
+# ── Scend events: webhooks as doorbells, the feeds as the source of truth (design §2) ─────────────
+
+
+@app.route(route="scend/events", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+async def scend_events(req: func.HttpRequest) -> func.HttpResponse:
+    """A signed Scend webhook: verified on the raw body, routed to its flow's queue, answered 202.
+
+    Anonymous at the host on purpose: the HMAC signature is the authentication (a function key in
+    the URL would add a second secret to rotate and nothing Scend's signature does not give)."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    reply = await receive_scend_event(
+        EventRequest(method=req.method, headers=dict(req.headers), body=req.get_body()),
+        verify=runtime.scend().verify_webhook,
+        transport=runtime.transport(),
+        queues={route.queue_setting: getattr(settings, route.queue_setting) for route in ROUTES.values()},
+        processed=stores.processed_events,
+        max_body_bytes=settings.max_webhook_body_bytes,
+        retention=timedelta(days=settings.processed_event_retention_days),
+    )
+    return func.HttpResponse(
+        reply.body, status_code=reply.status, mimetype=reply.content_type, headers=dict(reply.headers)
+    )
+
+
+async def poll_feed(name: str) -> None:
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    feed = FEEDS[name]
+    result = await poll_scend_feed(
+        feed,
+        scend=runtime.scend(),
+        watermarks=stores.watermarks,
+        transport=runtime.transport(),
+        queue=getattr(settings, feed.queue_setting),
+        exceptions=stores.exceptions,
+        clock=lambda: datetime.now(UTC),
+        stale_after=timedelta(minutes=settings.watermark_stale_minutes),
+    )
+    log.info("%s: %s", feed.flow, result)
+
+
+@app.timer_trigger(schedule="%POLL_SCEND_FEEDS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_scend_shipments(timer: func.TimerRequest) -> None:
+    """Every despatch since the cursor to `scend-shipments`: a lost webhook costs nothing."""
+    await poll_feed("shipments")
+
+
+@app.timer_trigger(schedule="%POLL_SCEND_FEEDS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_scend_returns(timer: func.TimerRequest) -> None:
+    """Every return status change since the cursor to `scend-returns`."""
+    await poll_feed("returns")
+
+
+# ── Despatches and returns back into Business Central ──────────────────────────────────────────────
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message",
+    queue_name="%SHIPMENTS_QUEUE%",
+    connection="ServiceBusConnection",
+    is_sessions_enabled=True,
+)
+async def scend_shipments(message: func.ServiceBusMessage) -> None:
+    """One Scend shipment shipped on its BC order, exactly once, in the configured write-back mode."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    despatches = Despatches(
+        bc=runtime.bc(),
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        timeline=stores.timeline,
+        lookups=runtime.lookups(),
+        mode=settings.bc_writeback_mode,
+        clock=lambda: datetime.now(UTC),
+        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+    )
+
+    async def handler(envelope: Envelope) -> None:
+        await despatches.confirm(envelope)
+
+    await (await runtime.settler()).run(
+        "shipment_confirmation", incoming(message, settings.shipments_queue), handler
+    )
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message", queue_name="%RETURNS_QUEUE%", connection="ServiceBusConnection"
+)
+async def scend_returns(message: func.ServiceBusMessage) -> None:
+    """One Scend return status: on the order's timeline; once inspected, one draft credit memo."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    returns = Returns(
+        bc=runtime.bc(),
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        timeline=stores.timeline,
+        lookups=runtime.lookups(),
+        clock=lambda: datetime.now(UTC),
+        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+    )
+
+    async def handler(envelope: Envelope) -> None:
+        await returns.handle(envelope)
+
+    await (await runtime.settler()).run(
+        "return_to_credit_memo", incoming(message, settings.returns_queue), handler
+    )

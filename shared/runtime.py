@@ -26,6 +26,7 @@ from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.processed import ProcessedEventStore
 from shared.store.tables import TableNames, ensure_tables, open_table_service
+from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
 
 
@@ -35,6 +36,7 @@ class Stores:
     watermarks: WatermarkStore
     exceptions: ExceptionStore
     processed_events: ProcessedEventStore
+    timeline: OrderTimelineStore
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Runtime:
                     watermarks=WatermarkStore(table(self.names.watermarks)),
                     exceptions=ExceptionStore(table(self.names.sync_exceptions)),
                     processed_events=ProcessedEventStore(table(self.names.processed_events)),
+                    timeline=OrderTimelineStore(table(self.names.order_timeline)),
                 )
             return self._stores
 

@@ -7,7 +7,15 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.bc.api import BcApi
-from shared.bc.models import Company, Customer, Item, ItemLedgerEntry, Location, ShipmentMethod
+from shared.bc.models import (
+    Company,
+    Customer,
+    CustomerReturnReason,
+    Item,
+    ItemLedgerEntry,
+    Location,
+    ShipmentMethod,
+)
 from shared.bc.odata import BY_MODIFIED, Field, Query, all_of, modified_since
 
 
@@ -42,6 +50,11 @@ class MasterData:
 
     async def locations(self) -> list[Location]:
         return await self._api.collect(Location, self._api.url("locations"))
+
+    async def find_return_reason(self, code: str) -> CustomerReturnReason | None:
+        query = Query(filter=Field("code").eq(code))
+        found = await self._api.collect(CustomerReturnReason, self._api.url("customerReturnReasons"), query)
+        return found[0] if found else None
 
     async def shipment_methods(self) -> list[ShipmentMethod]:
         return await self._api.collect(ShipmentMethod, self._api.url("shipmentMethods"))

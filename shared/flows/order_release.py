@@ -11,7 +11,10 @@ messages never run concurrently). The cross-reference `salesOrder / bc|<order id
 | `withdrawn` | held, then reopened or deleted in BC before it ever reached Scend             |
 
 `tracking` holds `applied` (the last BC version acted on), `release`, `client_reference` and,
-while held, `held` = {version, reason, skus}. Amend = cancel the Scend order, then create release
+while held, `held` = {version, reason, skus}; once sent, `customer` and per-SKU `lines` (price,
+location) for a return's credit memo. The shipment confirmation flow adds `shipments`, `posting`
+and `despatch` (`partial` / `complete`): a fully despatched order deleted in BC (invoiced) is closed,
+not cancelled. Amend = cancel the Scend order, then create release
 +1 (the contract has no PATCH); cancel is refused once picking started → `ORDER_NOT_CANCELLABLE`,
 and nothing changes at Scend or in the cross-reference.
 """
@@ -49,10 +52,12 @@ from shared.scend.outcomes import ScendRejected
 from shared.scend.port import ScendPort
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
+from shared.store.timeline import OrderTimelineStore, Stage
 
 DELETED = "@deleted"  # payload marker of a deleted-order envelope (see `deleted_order_envelope`)
 SENT, CANCELLED, WITHDRAWN = "sent", "cancelled", "withdrawn"
 CANCELLED_AT_SCEND = "cancelled"
+DESPATCHED_IN_FULL = "complete"  # tracking["despatch"] (shared.flows.despatch.COMPLETE)
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]")
 
 
@@ -114,9 +119,11 @@ async def handle_order(
     is_warehouse_ready: WarehouseReady,
     clock: Callable[[], datetime],
     queue: str | None = None,
+    timeline: OrderTimelineStore | None = None,
 ) -> OrderOutcome:
     """Apply one version of one BC sales order to Scend; see the module docstring for the states."""
     flow = _OrderFlow(envelope, scend, cross_references, exceptions, lookups, is_warehouse_ready, queue)
+    flow.timeline = timeline
     return await flow.run()
 
 
@@ -139,6 +146,8 @@ class _OrderFlow:
         self.ready = is_warehouse_ready
         self.queue = queue
         self.ref: CrossReference | None = None
+        self.timeline: OrderTimelineStore | None = None
+        self.original: dict[str, Any] | None = None  # what a return credit needs (customer, prices)
 
     @property
     def key(self) -> str:
@@ -238,6 +247,7 @@ class _OrderFlow:
 
     async def _sent(self, order: SalesOrder, request: OrderRequest, created: Order, release: int) -> None:
         previous = self.ref
+        self.original = original_of(order)
         self.ref = (previous or _new_ref(self.key, order.number)).model_copy(
             update={"scend_id": created.id, "content_hash": order_version(request)}
         )
@@ -246,6 +256,17 @@ class _OrderFlow:
         await self.exceptions.resolve_document(
             ORDER_KIND, self.key, f"sent to Scend as {request.client_reference}"
         )
+        if self.timeline is not None:
+            await self.timeline.record(
+                order.number, Stage.RELEASED, f"R{release}", bc_order_id=self.key,
+                detail={"version": self.envelope.version},
+            )  # fmt: skip
+            await self.timeline.record(
+                order.number, Stage.ACCEPTED, f"R{release}", bc_order_id=self.key,
+                detail={"occurred_at": str(created.updated_at or ""), "scend_order_id": created.id,
+                        "client_reference": created.client_reference,
+                        "status": created.status},
+            )  # fmt: skip
 
     # --- reopened, deleted, or nothing to ship -------------------------------------------------------
 
@@ -254,6 +275,11 @@ class _OrderFlow:
         if ref is None:
             return await self._withdraw_unrecorded(number)
         release = int(_tracking(ref).get("release", 0))
+        if _tracking(ref).get("despatch") == DESPATCHED_IN_FULL:
+            # Everything has left the warehouse: BC deletes a fully shipped and invoiced order, so
+            # this is the order closing, not a cancellation (nothing is left to cancel at Scend).
+            await self._save_number(number, state=ref.state, release=release)
+            return OrderOutcome.IGNORED
         if ref.state == SENT and ref.scend_id is not None:
             await self._cancel_at_scend(number, ref.scend_id)
             await self._save_number(number, state=CANCELLED, release=release)
@@ -349,10 +375,25 @@ class _OrderFlow:
         if release:
             track["release"] = release
             track["client_reference"] = client_reference(UUID(self.key), number, release)
+        if self.original is not None:
+            track.update(self.original)
         updated = base.model_copy(
             update={"state": state, "version": release, "tracking": track, "bc_number": number}
         )
         self.ref = await self.xrefs.save(updated)
+
+
+def original_of(order: SalesOrder) -> dict[str, Any]:
+    """What a return's credit memo needs once the order may be gone from BC: the customer, and per
+    SKU the price paid and the location it shipped from (no personal data)."""
+    lines: dict[str, Any] = {}
+    for line in order.sales_order_lines or ():
+        if line.line_object_number and line.line_object_number not in lines:
+            lines[line.line_object_number] = {
+                "price": str(line.unit_price) if line.unit_price is not None else None,
+                "location_id": str(line.location_id) if line.location_id else None,
+            }
+    return {"customer": order.customer_number, "lines": lines}
 
 
 def _new_ref(order_id: str, number: str) -> CrossReference:

@@ -98,6 +98,51 @@ class UnitEntry(BaseModel):
     note: str | None = None
 
 
+class CarrierEntry(BaseModel):
+    """A Scend carrier (and service) → BC Shipping Agent (and Agent Service) for posted shipments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scend_carrier: ScendCode
+    scend_service: ScendCode | None = None
+    shipping_agent: BcCode
+    shipping_agent_service: AnyOrBcCode = None
+    note: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.scend_carrier.lower(), self.scend_service.upper() if self.scend_service else None)
+
+
+RETURN_CONDITIONS = ("A_RESELLABLE", "B_REFURB", "DAMAGED", "FAULTY", "WRONG_ITEM", "MISSING")
+RETURN_DISPOSITIONS = ("RESTOCKED", "QUARANTINED", "DISPOSED", "RETURN_TO_SUPPLIER")
+
+
+def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        code = value.strip().upper()
+        if code not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+        return code
+
+    return AfterValidator(check)
+
+
+class ReturnReasonEntry(BaseModel):
+    """A Scend inspection outcome (condition, and disposition or any) → BC Return Reason code."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    condition: Annotated[str, _one_of(RETURN_CONDITIONS)]
+    disposition: Annotated[str, _one_of(RETURN_DISPOSITIONS)] | None = None
+    reason_code: BcCode
+    note: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.condition, self.disposition)
+
+
 class LookupDocument(BaseModel):
     """The JSON document as an operator writes it."""
 
@@ -108,11 +153,17 @@ class LookupDocument(BaseModel):
     default_service_code: ScendCode | None = None
     services: list[ServiceEntry] = Field(default_factory=list)
     units_of_measure: list[UnitEntry] = Field(default_factory=list)
+    carriers: list[CarrierEntry] = Field(default_factory=list)
+    return_reasons: list[ReturnReasonEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> LookupDocument:
         problems = _duplicates("services", [_describe_key(e.key) for e in self.services])
         problems += _duplicates("units_of_measure", [f"bc_code {e.bc_code!r}" for e in self.units_of_measure])
+        problems += _duplicates("carriers", [f"scend carrier/service {e.key}" for e in self.carriers])
+        problems += _duplicates(
+            "return_reasons", [f"condition/disposition {e.key}" for e in self.return_reasons]
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self

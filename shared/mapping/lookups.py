@@ -1,4 +1,5 @@
-"""The lookup tables: BC shipment method/agent → Scend service code, BC unit of measure → Scend uom.
+"""The lookup tables: BC shipment method/agent → Scend service code, BC unit of measure → Scend uom,
+Scend carrier → BC shipping agent, Scend return condition/disposition → BC return reason.
 
 One JSON document holds them (`lookup_format.py`, docs/mapping.md). It is read from a file or from
 an app setting holding the JSON, and validated whole before any document is mapped: a duplicate or
@@ -52,6 +53,27 @@ class Lookups:
     home_country: str | None = None
     home_currency: str | None = None
     default_service_code: str | None = None
+    carriers: Mapping[tuple[str, str | None], tuple[str, str | None]] = MappingProxyType({})
+    return_reasons: Mapping[tuple[str, str | None], str] = MappingProxyType({})
+
+    def shipping_agent(self, carrier: str, service: str | None) -> tuple[str, str | None] | None:
+        """BC (Shipping Agent, Agent Service) for a Scend carrier and service; None when unmapped.
+
+        (carrier, service) → (carrier, any). Unmapped is not an error: the goods have left, so the
+        shipment is posted without an agent and the carrier stays on the order's timeline.
+        """
+        name = carrier.strip().lower()
+        wanted = service.strip().upper() if service else None
+        return self.carriers.get((name, wanted)) or self.carriers.get((name, None))
+
+    def return_reason(self, condition: str | None, disposition: str | None) -> str | None:
+        """The BC Return Reason code for a Scend inspection outcome: (condition, disposition) →
+        (condition, any); None when the table has no entry (the memo is drafted without a reason)."""
+        if not condition:
+            return None
+        key = condition.strip().upper()
+        wanted = disposition.strip().upper() if disposition else None
+        return self.return_reasons.get((key, wanted)) or self.return_reasons.get((key, None))
 
     def service_code(self, shipping: Shipping) -> str:
         """The Scend service code: the most specific entry wins, then the agent-less ones.
@@ -124,7 +146,11 @@ def default_lookups() -> Lookups:
 def _tables(document: LookupDocument) -> Lookups:
     services: dict[ServiceKey, str] = {entry.key: entry.service_code for entry in document.services}
     units: dict[str, str] = {entry.bc_code: entry.scend_uom for entry in document.units_of_measure}
+    carriers = {e.key: (e.shipping_agent, e.shipping_agent_service) for e in document.carriers}
+    reasons = {e.key: e.reason_code for e in document.return_reasons}
     return Lookups(
+        carriers=MappingProxyType(carriers),
+        return_reasons=MappingProxyType(reasons),
         services=MappingProxyType(services),
         units_of_measure=MappingProxyType(units),
         home_country=document.home_country,

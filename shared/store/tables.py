@@ -27,6 +27,7 @@ WATERMARKS = "Watermarks"
 SYNC_EXCEPTIONS = "SyncExceptions"
 PROCESSED_EVENTS = "ProcessedEvents"
 RECONCILIATIONS = "Reconciliations"
+ORDER_TIMELINE = "OrderTimeline"
 
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,29})?$")
 
@@ -61,10 +62,14 @@ class TableNames:
     def reconciliations(self) -> str:
         return self.prefix + RECONCILIATIONS
 
+    @property
+    def order_timeline(self) -> str:
+        return self.prefix + ORDER_TIMELINE
+
     def all(self) -> tuple[str, ...]:
         return (
             self.cross_references, self.watermarks, self.sync_exceptions,
-            self.processed_events, self.reconciliations,
+            self.processed_events, self.reconciliations, self.order_timeline,
         )  # fmt: skip
 
 

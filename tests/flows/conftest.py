@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
 from local.scend_sim import ScendSim, ScendSimConfig, serve_scend_sim
 from shared.retry import Backoff
 from shared.scend.rest import ContractRestAdapter
@@ -38,6 +40,13 @@ class ScendTenant:
         )
         self._adapters.append(adapter)
         return adapter
+
+
+@pytest.fixture(scope="session")
+async def served_bc(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BcSim]:
+    """One BC simulator over HTTPS for every flow scenario (each test resets it)."""
+    async with serve_bc_sim(BcSimConfig(tls_dir=Path(tmp_path_factory.mktemp("flows-tls")))) as sim:
+        yield sim
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from shared.bc.models.base import BcEntity, BcModel
 from shared.bc.models.inventory import ItemLedgerEntry
-from shared.bc.models.master import Company, Customer, Item, Location, ShipmentMethod
+from shared.bc.models.master import Company, Customer, CustomerReturnReason, Item, Location, ShipmentMethod
 from shared.bc.models.purchasing import PurchaseOrder, PurchaseOrderLine, PurchaseReceipt, PurchaseReceiptLine
 from shared.bc.models.sales import (
     CreditMemoDraft,
@@ -35,6 +35,7 @@ __all__ = [
     "CreditMemoDraft",
     "CreditMemoLineDraft",
     "Customer",
+    "CustomerReturnReason",
     "Item",
     "ItemLedgerEntry",
     "Location",

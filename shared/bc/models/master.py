@@ -55,6 +55,13 @@ class Location(BcEntity):
     postal_code: str | None = None
 
 
+class CustomerReturnReason(BcEntity):
+    """A Return Reason code (`customerReturnReasons`): the reason on a sales credit memo."""
+
+    code: str
+    description: str | None = None
+
+
 class ShipmentMethod(BcEntity):
     code: str
     display_name: str | None = None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from azure.data.tables.aio import TableServiceClient
 
-from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
+from local.bc_sim import BcSim
 from shared.bc.client import BcClient
 from shared.messaging.local import LocalTransport
 from shared.store.crossrefs import CrossReferenceStore
@@ -20,12 +19,6 @@ from tests.contract.messaging.support import Clock
 from tests.contract.scend.conftest import BACKOFF, TIMEOUT_SECONDS
 from tests.flows.conftest import ScendTenant
 from tests.flows.orders.support import START, Readiness, World, orders_spec
-
-
-@pytest.fixture(scope="session")
-async def served_bc(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BcSim]:
-    async with serve_bc_sim(BcSimConfig(tls_dir=Path(tmp_path_factory.mktemp("orders-tls")))) as sim:
-        yield sim
 
 
 @pytest.fixture

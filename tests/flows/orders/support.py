@@ -27,6 +27,7 @@ from shared.scend.rest import ContractRestAdapter
 from shared.settings import Settings
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStatus, ExceptionStore, SyncException
+from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
 from tests.contract.bc.support import EXAMPLE
 from tests.contract.messaging.support import Clock
@@ -82,6 +83,7 @@ class World:
     ready: Readiness
     outcomes: list[OrderOutcome] = field(default_factory=list)
     lookups: Lookups = field(default_factory=default_lookups)
+    timeline: OrderTimelineStore | None = None
 
     # --- GIVEN ----------------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class World:
             is_warehouse_ready=self.ready,
             clock=self.clock,
             queue=ORDERS,
+            timeline=self.timeline,
         )
         self.outcomes.append(outcome)
         return outcome

@@ -1,0 +1,238 @@
+"""The world of despatches and returns: the order world (BC and Scend simulators, Azurite, a local
+broker), plus the timeline, the Scend feeds, and the shipment and return handlers run as the host would."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from local.scend_sim.despatch import ParcelPlan
+from local.scend_sim.returns import Arrived, Verdict
+from shared.flows.despatch import Despatches
+from shared.flows.returns import Returns
+from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
+from shared.messaging.envelope import Envelope
+from shared.messaging.queues import queue_specs
+from shared.messaging.settlement import IncomingMessage, Outcome, Settler
+from shared.messaging.transport import QueueSpec
+from shared.retry import Backoff
+from shared.scend.models import Return, Shipment
+from shared.settings import Settings, WriteBackMode
+from shared.store.processed import ProcessedEventStore
+from shared.store.timeline import OrderTimelineStore, TimelineEvent
+from tests.contract.bc.support import EXAMPLE
+from tests.flows.orders.support import Catalogue, World
+
+
+def app_settings() -> Settings:
+    values = {k.lower(): v for k, v in json.loads(EXAMPLE.read_text())["Values"].items() if v != ""}
+    values.pop("servicebusconnection", None)
+    return Settings.model_validate(values)
+
+
+SETTINGS = app_settings()
+SHIPMENTS, RETURNS = SETTINGS.shipments_queue, SETTINGS.returns_queue
+
+
+def warehouse_specs() -> list[QueueSpec]:
+    wanted = {SETTINGS.orders_queue, SHIPMENTS, RETURNS, SETTINGS.stock_queue, SETTINGS.receipts_queue}
+    return [spec for spec in queue_specs(SETTINGS) if spec.name in wanted]
+
+
+@dataclass
+class Sent:
+    """A BC order that reached Scend through the order flow."""
+
+    id: str
+    number: str
+    scend_id: str
+    lines: dict[str, int]  # line_ref (BC Line No.) → quantity
+    skus: dict[str, str]  # line_ref → SKU
+
+
+@dataclass
+class Warehouse:
+    """The order world plus what comes back from the warehouse."""
+
+    world: World
+    timeline: OrderTimelineStore
+    processed: ProcessedEventStore
+    mode: WriteBackMode = WriteBackMode.STANDARD
+    settled: Counter[Outcome] = field(default_factory=Counter)
+    wait: timedelta = timedelta(hours=24)
+
+    # --- GIVEN ----------------------------------------------------------------------------------
+
+    async def catalogue(self, items: int = 3) -> Catalogue:
+        return await self.world.catalogue(items)
+
+    async def sent_order(self, catalogue: Catalogue, lines: Sequence[tuple[str, int]]) -> Sent:
+        """A released BC order, polled and sent to Scend by the order flow."""
+        created = self.world.release(catalogue, lines)
+        await self.world.poll()
+        await self.world.drain()
+        ref = await self.world.cross_references.get_by_bc("salesOrder", created["id"])
+        assert ref is not None, "the order did not reach Scend"
+        assert ref.scend_id is not None, "the order did not reach Scend"
+        rows = self.world.bc_sim.docs.state.lines("salesOrderLines", created["id"])
+        return Sent(
+            created["id"], created["number"], ref.scend_id,
+            {str(r["sequence"]): int(r["quantity"]) for r in rows},
+            {str(r["sequence"]): r["lineObjectNumber"] for r in rows},
+        )  # fmt: skip
+
+    def despatch(
+        self, order: Sent, parcels: Sequence[Sequence[tuple[str, int]]] | None = None, **kwargs: Any
+    ) -> Shipment:
+        """Scend despatches `parcels` (line_ref, units) of the order; None: every open unit, one parcel."""
+        if parcels is None:
+            at_scend = self.world.scend_sim.state.orders[order.scend_id]
+            parcels = [[(line.line_ref, line.qty_ordered - line.qty_despatched - line.qty_cancelled)
+                        for line in at_scend.lines]]  # fmt: skip
+        plans = [ParcelPlan(lines=[(ref, units) for ref, units in p if units]) for p in parcels]
+        shipment = self.world.scend_sim.warehouse.despatch(order.scend_id, plans, **kwargs)
+        return Shipment.model_validate(json.loads(shipment.model_dump_json()))
+
+    def customer_returns(
+        self, order: Sent, lines: Sequence[tuple[str, int]], *, rma: str | None = None
+    ) -> str:
+        """A parcel from the customer arrives at Scend quoting the order's reference; its return id."""
+        reference = self.world.scend_sim.state.orders[order.scend_id].client_reference
+        ret = self.world.scend_sim.warehouse.return_arrives(rma, reference, [Arrived(s, q) for s, q in lines])
+        return ret.id
+
+    def inspect(self, return_id: str, verdicts: dict[int, tuple[str, str]] | None = None) -> None:
+        graded = {n: Verdict(c, d) for n, (c, d) in (verdicts or {}).items()}  # type: ignore[arg-type]
+        self.world.scend_sim.warehouse.inspect_return(return_id, graded)
+
+    # --- WHEN -----------------------------------------------------------------------------------
+
+    async def poll(self, feed: str) -> FeedResult:
+        return await poll_scend_feed(
+            FEEDS[feed], scend=self.world.scend, watermarks=self.world.watermarks,
+            transport=self.world.transport, queue=getattr(SETTINGS, FEEDS[feed].queue_setting),
+            exceptions=self.world.exceptions, clock=self.world.clock, stale_after=timedelta(minutes=30),
+        )  # fmt: skip
+
+    @property
+    def despatches(self) -> Despatches:
+        return Despatches(
+            bc=self.world.bc, cross_references=self.world.cross_references,
+            exceptions=self.world.exceptions, timeline=self.timeline, lookups=self.world.lookups,
+            mode=self.mode, clock=self.world.clock, dependency_wait=self.wait,
+        )  # fmt: skip
+
+    @property
+    def returns(self) -> Returns:
+        return Returns(
+            bc=self.world.bc, cross_references=self.world.cross_references,
+            exceptions=self.world.exceptions, timeline=self.timeline, lookups=self.world.lookups,
+            clock=self.world.clock, dependency_wait=self.wait,
+        )  # fmt: skip
+
+    async def drain_shipments(
+        self, *, duplicate_every: int = 0, max_rounds: int = 400, wait_for_retries: bool = True
+    ) -> int:
+        despatches = self.despatches
+        return await self.drain(SHIPMENTS, "shipment_confirmation", despatches.confirm, True, duplicate_every,
+                                max_rounds, wait_for_retries)  # fmt: skip
+
+    async def drain_returns(self, *, duplicate_every: int = 0, max_rounds: int = 400) -> int:
+        returns = self.returns
+        return await self.drain(RETURNS, "return_to_credit_memo", returns.handle, False, duplicate_every,
+                                max_rounds)  # fmt: skip
+
+    async def drain(
+        self,
+        queue: str,
+        flow: str,
+        handle: Callable[[Envelope], Awaitable[Any]],
+        sessions: bool,
+        duplicate_every: int,
+        max_rounds: int,
+        wait_for_retries: bool = True,
+    ) -> int:
+        """Run every message through the trigger shell and the handler, scheduled retries included
+        (the broker's clock is moved to them, unless not `wait_for_retries`); `duplicate_every` n: every
+        n-th runs twice."""
+        transport, clock = self.world.transport, self.world.clock
+        settler = Settler(
+            transport, self.world.exceptions,
+            Backoff(attempts=8, base_seconds=1, max_seconds=8, max_wait_seconds=float("inf")),
+            clock=clock, rng=random.Random(5),
+        )  # fmt: skip
+
+        async def run(envelope: Envelope) -> None:
+            await handle(envelope)
+
+        ran = 0
+        for _ in range(max_rounds):
+            async with transport.receiver(queue, session=sessions, max_wait=0) as receiver:
+                if receiver is None:
+                    counts = await transport.counts(queue)
+                    if (counts.scheduled == 0 or not wait_for_retries) and counts.active == 0:
+                        return ran
+                    clock.advance(timedelta(seconds=10))
+                    continue
+                messages = await receiver.receive(max_messages=20, max_wait=0)
+                if not messages:
+                    counts = await transport.counts(queue)
+                    if (counts.scheduled == 0 or not wait_for_retries) and counts.active == 0:
+                        return ran
+                    clock.advance(timedelta(seconds=10))
+                    continue
+                for message in messages:
+                    incoming = IncomingMessage(
+                        queue=queue, body=message.body, message_id=message.message_id,
+                        session_id=message.session_id, delivery_count=message.delivery_count,
+                        application_properties=dict(message.application_properties),
+                    )  # fmt: skip
+                    self.settled[await settler.run(flow, incoming, run)] += 1
+                    ran += 1
+                    if duplicate_every and ran % duplicate_every == 0:
+                        self.settled[await settler.run(flow, incoming, run)] += 1
+                    await receiver.complete(message)
+        raise AssertionError(f"the {queue} queue did not drain")
+
+    def beyond_the_wait(self) -> None:
+        """Move the shell's clock past every dependency wait (envelopes carry real time)."""
+        self.world.clock.now = datetime.now(UTC) + self.wait + timedelta(hours=1)
+
+    # --- THEN -----------------------------------------------------------------------------------
+
+    def shipped(self, order: Sent) -> dict[str, int]:
+        """Units on the order's posted BC shipments, per line_ref (the order line's Line No.)."""
+        state = self.world.bc_sim.docs.state
+        by_sku: Counter[str] = Counter()
+        for shipment in state.rows("salesShipments"):
+            if shipment.get("orderNumber") == order.number:
+                for line in state.lines("salesShipmentLines", shipment["id"]):
+                    by_sku[line["lineObjectNumber"]] += int(line["quantity"])
+        return {ref: by_sku[sku] for ref, sku in order.skus.items() if by_sku[sku]}
+
+    def posted_shipments(self, order: Sent) -> int:
+        state = self.world.bc_sim.docs.state
+        return sum(1 for s in state.rows("salesShipments") if s.get("orderNumber") == order.number)
+
+    def invoices(self, order: Sent) -> int:
+        state = self.world.bc_sim.docs.state
+        return sum(1 for s in state.rows("salesInvoices") if s.get("orderNumber") == order.number)
+
+    def credit_memos(self, return_id: str) -> list[dict[str, Any]]:
+        state = self.world.bc_sim.docs.state
+        return [m for m in state.rows("salesCreditMemos") if m.get("externalDocumentNumber") == return_id]
+
+    def credit_memo_lines(self, memo: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.world.bc_sim.docs.state.lines("salesCreditMemoLines", memo["id"])
+
+    async def timeline_of(self, order: Sent) -> list[TimelineEvent]:
+        return await self.timeline.read(order.number)
+
+    def scend_return(self, return_id: str) -> Return:
+        ret = self.world.scend_sim.state.returns[return_id]
+        return Return.model_validate(json.loads(ret.model_dump_json()))
