@@ -11,7 +11,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from shared.bc.client import client_from_settings
+from shared.bc.client import BcClient, client_from_settings
 from shared.messaging.factory import create_transport
 from shared.messaging.queues import queue_specs
 from shared.scend.rest import ContractRestAdapter
@@ -49,6 +49,7 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     await _step(summary, "Scend (simulator)", _scend(summary))
     await _step(summary, "BC webhooks", _bc_webhooks(endpoints, summary))
     await _step(summary, "Items and orders to Scend", _items_and_orders(endpoints, summary))
+    await _step(summary, "Despatches and returns back in BC", _despatch_and_returns(endpoints, summary))
     _print(console, endpoints, summary)
     return summary.passed
 
@@ -218,6 +219,79 @@ async def _items_and_orders(endpoints: Endpoints, summary: Summary) -> None:
         f"held, with an open exception: {held_text}",
         item_numbers <= skus and len(arrived) + len(held) == len(released) and bool(arrived),
     )
+
+
+async def _despatch_and_returns(endpoints: Endpoints, summary: Summary) -> None:
+    """Scend despatches two orders (one in full, one in part) and takes back a damaged unit; its
+    signed webhooks reach the dev host; BC gets the shipments and one draft credit memo."""
+    settings = load_settings()
+    key = {"Authorization": f"Bearer {settings.scend_api_key.get_secret_value()}"}
+    async with httpx.AsyncClient(base_url=endpoints.scend, headers=key, timeout=30.0) as scend:
+        subscription = (
+            await scend.post(
+                "/v1/webhooks",
+                headers={"Idempotency-Key": "demo-webhooks"},
+                json={
+                    "url": f"{endpoints.devhost}/api/scend/events",
+                    "events": ["shipment.despatched", "return.received", "return.inspected"],
+                },
+            )
+        ).json()
+        # Scend shows a new secret once; the stack's SCEND_WEBHOOK_SECRETS holds ours, so hand it over.
+        await scend.put(
+            f"/_sim/webhooks/{subscription['id']}/secrets", json={"secrets": settings.webhook_secrets}
+        )
+        references = sorted(await _scend_held(scend, "orders"))[:2]
+        orders = [
+            (await scend.get("/v1/orders", params={"client_reference": r})).json()["data"][0]
+            for r in references
+        ]
+        full, part = orders
+        # The BC items reached Scend as products without stock (inbound is the next flow): give
+        # the warehouse some, as a transfer from another site would.
+        for sku in {line["sku"] for order in orders for line in order["lines"]}:
+            await scend.put(f"/_sim/stock/{sku}", json={"available": 50})
+        first = part["lines"][0]
+        despatches = [
+            await scend.post(f"/_sim/orders/{full['id']}/despatch", json={}),
+            await scend.post(
+                f"/_sim/orders/{part['id']}/despatch",
+                json={"parcels": [{"lines": [{"line_ref": first["line_ref"], "quantity": 1}]}]},
+            ),
+        ]
+        for answer in despatches:
+            answer.raise_for_status()
+        sku = full["lines"][0]["sku"]
+        ret = (
+            await scend.post("/_sim/returns", json={"order_reference": full["client_reference"],
+                                                    "lines": [{"sku": sku, "quantity": 1}]})
+        ).json()  # fmt: skip
+        await scend.post(
+            f"/_sim/returns/{ret['id']}/inspect",
+            json={"lines": [{"line_no": 1, "condition": "DAMAGED", "disposition": "DISPOSED"}]},
+        )
+        flushed = (await scend.post("/_sim/webhooks/flush", json={})).json()
+    numbers = [r.rsplit("-", 2)[0] for r in references]
+    async with client_from_settings(settings) as bc:
+        shipments = await _eventually(
+            lambda: _posted_shipments(bc, numbers), lambda got: all(got.values()), within=30.0
+        )
+        memos = await _eventually(
+            lambda: bc.sales.find_credit_memos(external_document_number=ret["id"]), bool, within=30.0
+        )
+    memo = memos[0] if memos else None
+    summary.add(
+        "Despatches and returns back in BC (Scend webhooks to the dev host)",
+        f"webhooks delivered {flushed.get('delivered')}/{flushed.get('attempted')}; "
+        + "; ".join(f"order {n}: {c} posted shipment(s)" for n, c in shipments.items())
+        + f" (write-back {settings.bc_writeback_mode.value}); return {ret['id']} of {numbers[0]} → "
+        + (f"draft credit memo {memo.number} ({memo.status})" if memo else "no credit memo"),
+        all(shipments.values()) and memo is not None and memo.status == "Draft",
+    )
+
+
+async def _posted_shipments(bc: BcClient, numbers: list[str]) -> dict[str, int]:
+    return {n: len(await bc.sales.find_shipments(order_number=n)) for n in numbers}
 
 
 async def _exceptions(endpoints: Endpoints, *, kind: str) -> list[SyncException]:

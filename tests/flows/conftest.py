@@ -24,12 +24,14 @@ class ScendTenant:
     time: SharedTime
     _adapters: list[ContractRestAdapter] = field(default_factory=list)
 
-    def adapter(self, *, backoff: Backoff, timeout_seconds: float) -> ContractRestAdapter:
+    def adapter(
+        self, *, backoff: Backoff, timeout_seconds: float, webhook_secrets: list[str] | None = None
+    ) -> ContractRestAdapter:
         """The contract adapter against this tenant, sleeping and timing on the tenant's clock."""
         adapter = ContractRestAdapter(
             base_url=self.sim.base_url,
             api_key=self.sim.api_key,
-            webhook_secrets=[],
+            webhook_secrets=webhook_secrets or [],
             requests_per_minute=100_000,
             timeout_seconds=timeout_seconds,
             backoff=backoff,

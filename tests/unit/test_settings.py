@@ -28,7 +28,7 @@ def test_the_example_settings_load_with_local_values(example_env: dict[str, str]
     assert settings.messaging_transport is TransportKind.LOCAL
     assert settings.bc_writeback_mode is WriteBackMode.STANDARD
     assert settings.tables_account_url is None  # empty means unset
-    assert settings.webhook_secrets == ["local-only-webhook-secret"]
+    assert settings.webhook_secrets == ["whsec_bG9jYWwtb25seS13ZWJob29rLXNlY3JldA=="]
     assert settings.orders_queue == "orders-to-scend"
 
 

@@ -22,7 +22,7 @@ async def test_queue_triggers_run_on_the_local_transport_file_the_settings_name(
         **APP_SETTINGS,
         **SETTINGS,
         "LOCAL_TRANSPORT_PATH": str(transport_file),
-        "FIXTURE_PLAIN_QUEUE": "scend-shipments",
+        "FIXTURE_PLAIN_QUEUE": "scend-stock",
         "FIXTURE_SESSION_QUEUE": "orders-to-scend",
     }
     settings_file = write_settings(tmp_path / "local.settings.json", values)
@@ -41,14 +41,12 @@ async def test_queue_triggers_run_on_the_local_transport_file_the_settings_name(
         async with host:
             # WHEN another process's transport (here: another connection to the file) sends
             sender = LocalTransport(str(transport_file), queue_specs(load_settings()))
-            await sender.send("scend-shipments", [OutboundMessage(body=b"{}", message_id="ship-1")])
+            await sender.send("scend-stock", [OutboundMessage(body=b"{}", message_id="stock-1")])
 
             # THEN the dev host's own transport delivers it and completes it
             async def completed() -> bool:
-                return (
-                    bool(fixture_app.calls["plain"]) and (await sender.counts("scend-shipments")).active == 0
-                )
+                return bool(fixture_app.calls["plain"]) and (await sender.counts("scend-stock")).active == 0
 
             await eventually(completed)
             await sender.close()
-    assert [m.message_id for m in fixture_app.calls["plain"]] == ["ship-1"]
+    assert [m.message_id for m in fixture_app.calls["plain"]] == ["stock-1"]

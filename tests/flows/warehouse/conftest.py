@@ -22,6 +22,7 @@ from tests.contract.messaging.support import Clock
 from tests.contract.scend.conftest import BACKOFF, TIMEOUT_SECONDS
 from tests.flows.conftest import ScendTenant
 from tests.flows.orders.support import START, Readiness, World
+from tests.flows.warehouse.intake import OUR_SECRET, Intake
 from tests.flows.warehouse.support import Warehouse, warehouse_specs
 
 
@@ -64,3 +65,12 @@ async def warehouse(
     )
     await world.transport.close()
     await bc.close()
+
+
+@pytest.fixture
+def intake(warehouse: Warehouse, scend_tenant: ScendTenant) -> Intake:
+    """GIVEN the Scend event intake, trusting one secret of our own."""
+    adapter = scend_tenant.adapter(
+        backoff=BACKOFF, timeout_seconds=TIMEOUT_SECONDS, webhook_secrets=[OUR_SECRET]
+    )
+    return Intake(warehouse, scend_tenant, adapter)

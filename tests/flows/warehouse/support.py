@@ -95,8 +95,13 @@ class Warehouse:
             parcels = [[(line.line_ref, line.qty_ordered - line.qty_despatched - line.qty_cancelled)
                         for line in at_scend.lines]]  # fmt: skip
         plans = [ParcelPlan(lines=[(ref, units) for ref, units in p if units]) for p in parcels]
+        plans = [plan for plan in plans if plan.lines]
         shipment = self.world.scend_sim.warehouse.despatch(order.scend_id, plans, **kwargs)
         return Shipment.model_validate(json.loads(shipment.model_dump_json()))
+
+    def open_units(self, order: Sent) -> int:
+        at_scend = self.world.scend_sim.state.orders[order.scend_id]
+        return sum(line.qty_ordered - line.qty_despatched - line.qty_cancelled for line in at_scend.lines)
 
     def customer_returns(
         self, order: Sent, lines: Sequence[tuple[str, int]], *, rma: str | None = None
@@ -142,10 +147,12 @@ class Warehouse:
         return await self.drain(SHIPMENTS, "shipment_confirmation", despatches.confirm, True, duplicate_every,
                                 max_rounds, wait_for_retries)  # fmt: skip
 
-    async def drain_returns(self, *, duplicate_every: int = 0, max_rounds: int = 400) -> int:
+    async def drain_returns(
+        self, *, duplicate_every: int = 0, max_rounds: int = 400, wait_for_retries: bool = True
+    ) -> int:
         returns = self.returns
         return await self.drain(RETURNS, "return_to_credit_memo", returns.handle, False, duplicate_every,
-                                max_rounds)  # fmt: skip
+                                max_rounds, wait_for_retries)  # fmt: skip
 
     async def drain(
         self,

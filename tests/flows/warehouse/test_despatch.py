@@ -217,3 +217,32 @@ async def test_a_posting_whose_answer_is_lost_is_not_posted_twice(warehouse: War
     assert warehouse.posted_shipments(order) == 1
     assert warehouse.shipped(order) == order.lines
     assert await warehouse.world.open_exceptions() == []
+
+
+async def test_a_feed_that_cannot_be_read_for_too_long_is_feed_stalled_until_it_moves_again(
+    warehouse: Warehouse,
+) -> None:
+    from datetime import timedelta
+
+    from local.scend_sim.faults import HttpFault
+
+    # GIVEN a feed read once, then Scend answering every feed read with 503
+    await warehouse.poll("shipments")
+    warehouse.world.scend_sim.set_faults(
+        http=[HttpFault(kind="maintenance", method="GET", path="/v1/shipments", retry_after=1)]
+    )
+    # WHEN it fails within the threshold: nothing is raised yet
+    assert (await warehouse.poll("shipments")).error is not None
+    assert await warehouse.world.open_exceptions() == []
+    # WHEN it is still failing after the threshold (30 minutes)
+    warehouse.world.clock.advance(timedelta(minutes=31))
+    assert (await warehouse.poll("shipments")).error is not None
+    (stalled,) = await warehouse.world.open_exceptions()
+    assert (stalled.type, stalled.business_key, stalled.owner) == ("FEED_STALLED", "shipments", Owner.IT)
+    # THEN a good read resolves it, and the despatches it missed are picked up
+    cat = await warehouse.catalogue(1)
+    warehouse.world.scend_sim.set_faults()
+    order = await warehouse.sent_order(cat, [(cat.items[0], 1)])
+    warehouse.despatch(order)
+    assert (await warehouse.poll("shipments")).read == 1
+    assert await warehouse.world.open_exceptions() == []
