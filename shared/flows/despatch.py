@@ -42,12 +42,11 @@ from shared.bc.models import (
     ShipmentConfirmationLineDraft,
 )
 from shared.bc.models.warehouse import POSTED
-from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
-from shared.flows.order_holds import ORDER_KIND
+from shared.errors import InvalidMessage, PermanentError, TransientError
+from shared.flows.order_links import linked_order
 from shared.flows.order_release import DESPATCHED_IN_FULL as COMPLETE
 from shared.mapping.despatch import Tracking, despatched_units, tracking_of
 from shared.mapping.lookups import Lookups
-from shared.mapping.references import parse_client_reference
 from shared.messaging.envelope import Envelope
 from shared.scend.calls import field_places
 from shared.scend.models import Shipment
@@ -107,20 +106,14 @@ class Despatches:
     # --- which order --------------------------------------------------------------------------------
 
     async def _order_of(self, shipment: Shipment, envelope: Envelope) -> CrossReference:
-        ref = await self.cross_references.get_by_scend(ORDER_KIND, shipment.order_id)
-        if ref is not None:
-            return ref
-        where = f"shipment {shipment.id} for Scend order {shipment.client_reference}"
-        if parse_client_reference(shipment.client_reference) is None:
-            raise PermanentError(
-                ORPHANED_FULFILMENT,
-                f"{where}: the reference was not made by this integration (an order keyed in at Scend?)",
-                business_key=shipment.id,
-            )
-        raise WaitingForDependency(
-            f"{where}: no Business Central order is linked to it yet",
+        return await linked_order(
+            self.cross_references,
+            scend_order_id=shipment.order_id,
+            reference=shipment.client_reference,
+            what=f"shipment {shipment.id}",
             exception_type=ORPHANED_FULFILMENT,
-            give_up_at=envelope.occurred_at + self.dependency_wait,
+            business_key=shipment.id,
+            wait_until=envelope.occurred_at + self.dependency_wait,
         )
 
     async def _bc_order(self, ref: CrossReference, shipment: Shipment) -> SalesOrder:

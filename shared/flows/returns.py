@@ -32,10 +32,9 @@ from pydantic import ValidationError
 from shared.bc.client import BcClient
 from shared.bc.errors import BcRecordNotFound
 from shared.bc.models import SalesCreditMemo
-from shared.errors import InvalidMessage, PermanentError, WaitingForDependency
-from shared.flows.order_holds import ORDER_KIND
+from shared.errors import InvalidMessage, PermanentError
+from shared.flows.order_links import linked_order
 from shared.mapping.lookups import Lookups
-from shared.mapping.references import parse_client_reference
 from shared.mapping.returns import (
     INSPECTED_STATUSES,
     OriginalLine,
@@ -116,20 +115,14 @@ class Returns:
         return outcome
 
     async def _order_of(self, ret: Return, envelope: Envelope) -> CrossReference:
-        if ret.order_id:
-            ref = await self.cross_references.get_by_scend(ORDER_KIND, ret.order_id)
-            if ref is not None:
-                return ref
-        reference = ret.order_reference or ""
-        where = f"Scend return {ret.id} for order reference {reference or '(none)'}"
-        if parse_client_reference(reference) is None:
-            raise PermanentError(
-                RETURN_UNMATCHED, f"{where}: not a reference this integration made", business_key=ret.id
-            )
-        raise WaitingForDependency(
-            f"{where}: no Business Central order is linked to it yet",
+        return await linked_order(
+            self.cross_references,
+            scend_order_id=ret.order_id,
+            reference=ret.order_reference,
+            what=f"Scend return {ret.id}",
             exception_type=RETURN_UNMATCHED,
-            give_up_at=envelope.occurred_at + self.dependency_wait,
+            business_key=ret.id,
+            wait_until=envelope.occurred_at + self.dependency_wait,
         )
 
     async def _draft(self, ret: Return, ref: CrossReference) -> tuple[ReturnOutcome, SalesCreditMemo | None]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from local.bc_sim import BcSim, SeedRequest
@@ -20,9 +19,7 @@ from shared.mapping.lookups import Lookups, default_lookups
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
-from shared.messaging.settlement import IncomingMessage, Settler
 from shared.messaging.transport import QueueSpec
-from shared.retry import Backoff
 from shared.scend.rest import ContractRestAdapter
 from shared.settings import Settings
 from shared.store.crossrefs import CrossReferenceStore
@@ -32,6 +29,7 @@ from shared.store.watermarks import WatermarkStore
 from tests.contract.bc.support import EXAMPLE
 from tests.contract.messaging.support import Clock
 from tests.contract.scend.support import product
+from tests.flows.drain import drain_queue, test_settler
 
 START = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 NOTHING: dict[str, Any] = {
@@ -175,33 +173,11 @@ class World:
     async def drain(self, *, duplicate_every: int = 0, max_rounds: int = 200) -> int:
         """Run every queued message through the trigger shell and the handler, as the host would:
         scheduled retries included (the broker's clock is moved to them). Returns messages run."""
-        settler = Settler(
-            self.transport, self.exceptions, Backoff(attempts=8, base_seconds=1, max_seconds=8,
-                                                     max_wait_seconds=float("inf")),
-            clock=self.clock, rng=random.Random(5),
+        return await drain_queue(
+            self.transport, ORDERS, flow="order_release",
+            settler=test_settler(self.transport, self.exceptions, self.clock), handle=self._run,
+            clock=self.clock, sessions=True, duplicate_every=duplicate_every, max_rounds=max_rounds,
         )  # fmt: skip
-        ran = 0
-        for _ in range(max_rounds):
-            async with self.transport.receiver(ORDERS, session=True, max_wait=0) as receiver:
-                if receiver is None:
-                    counts = await self.transport.counts(ORDERS)
-                    if counts.scheduled == 0 and counts.active == 0:
-                        return ran
-                    self.clock.advance(timedelta(seconds=10))
-                    continue
-                while messages := await receiver.receive(max_messages=20, max_wait=0):
-                    for message in messages:
-                        incoming = IncomingMessage(
-                            queue=ORDERS, body=message.body, message_id=message.message_id,
-                            session_id=message.session_id, delivery_count=message.delivery_count,
-                            application_properties=dict(message.application_properties),
-                        )  # fmt: skip
-                        await settler.run("order_release", incoming, self._run)
-                        if duplicate_every and ran % duplicate_every == 0:
-                            await settler.run("order_release", incoming, self._run)  # at-least-once
-                        await receiver.complete(message)
-                        ran += 1
-        raise AssertionError("the orders queue did not drain")
 
     async def _run(self, envelope: Envelope) -> None:
         await self.handle(envelope)

@@ -4,7 +4,6 @@ broker), plus the timeline, the Scend feeds, and the shipment and return handler
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,14 +17,14 @@ from shared.flows.returns import Returns
 from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
 from shared.messaging.envelope import Envelope
 from shared.messaging.queues import queue_specs
-from shared.messaging.settlement import IncomingMessage, Outcome, Settler
+from shared.messaging.settlement import Outcome
 from shared.messaging.transport import QueueSpec
-from shared.retry import Backoff
 from shared.scend.models import Return, Shipment
 from shared.settings import Settings, WriteBackMode
 from shared.store.processed import ProcessedEventStore
 from shared.store.timeline import OrderTimelineStore, TimelineEvent
 from tests.contract.bc.support import EXAMPLE
+from tests.flows.drain import drain_queue, test_settler
 from tests.flows.orders.support import Catalogue, World
 
 
@@ -164,47 +163,20 @@ class Warehouse:
         max_rounds: int,
         wait_for_retries: bool = True,
     ) -> int:
-        """Run every message through the trigger shell and the handler, scheduled retries included
-        (the broker's clock is moved to them, unless not `wait_for_retries`); `duplicate_every` n: every
-        n-th runs twice."""
-        transport, clock = self.world.transport, self.world.clock
-        settler = Settler(
-            transport, self.world.exceptions,
-            Backoff(attempts=8, base_seconds=1, max_seconds=8, max_wait_seconds=float("inf")),
-            clock=clock, rng=random.Random(5),
-        )  # fmt: skip
-
-        async def run(envelope: Envelope) -> None:
-            await handle(envelope)
-
-        ran = 0
-        for _ in range(max_rounds):
-            async with transport.receiver(queue, session=sessions, max_wait=0) as receiver:
-                if receiver is None:
-                    counts = await transport.counts(queue)
-                    if (counts.scheduled == 0 or not wait_for_retries) and counts.active == 0:
-                        return ran
-                    clock.advance(timedelta(seconds=10))
-                    continue
-                messages = await receiver.receive(max_messages=20, max_wait=0)
-                if not messages:
-                    counts = await transport.counts(queue)
-                    if (counts.scheduled == 0 or not wait_for_retries) and counts.active == 0:
-                        return ran
-                    clock.advance(timedelta(seconds=10))
-                    continue
-                for message in messages:
-                    incoming = IncomingMessage(
-                        queue=queue, body=message.body, message_id=message.message_id,
-                        session_id=message.session_id, delivery_count=message.delivery_count,
-                        application_properties=dict(message.application_properties),
-                    )  # fmt: skip
-                    self.settled[await settler.run(flow, incoming, run)] += 1
-                    ran += 1
-                    if duplicate_every and ran % duplicate_every == 0:
-                        self.settled[await settler.run(flow, incoming, run)] += 1
-                    await receiver.complete(message)
-        raise AssertionError(f"the {queue} queue did not drain")
+        world = self.world
+        return await drain_queue(
+            world.transport,
+            queue,
+            flow=flow,
+            settler=test_settler(world.transport, world.exceptions, world.clock),
+            handle=handle,
+            clock=world.clock,
+            sessions=sessions,
+            duplicate_every=duplicate_every,
+            max_rounds=max_rounds,
+            wait_for_retries=wait_for_retries,
+            settled=self.settled,
+        )
 
     def beyond_the_wait(self) -> None:
         """Move the shell's clock past every dependency wait (envelopes carry real time)."""
