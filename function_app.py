@@ -19,6 +19,7 @@ from shared.flows.poll_requests import PollContext, handle_poll_request, run_pol
 from shared.flows.returns import Returns
 from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
+from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
 from shared.messaging.settlement import IncomingMessage
 from shared.runtime import Runtime, get_runtime
@@ -291,6 +292,12 @@ async def poll_scend_returns(timer: func.TimerRequest) -> None:
     await poll_feed("returns")
 
 
+@app.timer_trigger(schedule="%POLL_SCEND_FEEDS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_scend_adjustments(timer: func.TimerRequest) -> None:
+    """Every stock adjustment (damage, write-off, count, loss) since the cursor to `scend-stock`."""
+    await poll_feed("adjustments")
+
+
 # ── Despatches and returns back into Business Central ──────────────────────────────────────────────
 
 
@@ -348,3 +355,28 @@ async def scend_returns(message: func.ServiceBusMessage) -> None:
     await (await runtime.settler()).run(
         "return_to_credit_memo", incoming(message, settings.returns_queue), handler
     )
+
+
+# ── Stock stays true: adjustments, inbound, reconciliation ──────────────────────────────────────────
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message", queue_name="%STOCK_QUEUE%", connection="ServiceBusConnection"
+)
+async def scend_stock(message: func.ServiceBusMessage) -> None:
+    """One Scend stock adjustment: posted (extension) or proposed to finance (standard), once."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    adjustments = StockAdjustments(
+        bc=runtime.bc(),
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        lookups=runtime.lookups(),
+        mode=settings.bc_writeback_mode,
+    )
+
+    async def handler(envelope: Envelope) -> None:
+        await adjustments.apply(envelope)
+
+    await (await runtime.settler()).run("stock_adjustment", incoming(message, settings.stock_queue), handler)

@@ -37,11 +37,10 @@ from shared.flows.scend_feeds import (
     receipt_message,
     return_message,
     shipment_message,
-    stock_change_message,
 )
 from shared.messaging.transport import OutboundMessage, Transport
 from shared.scend.calls import field_places
-from shared.scend.models import Receipt, Return, Shipment, StockAdjustment, StockChange, WebhookEvent
+from shared.scend.models import Receipt, Return, Shipment, StockAdjustment, WebhookEvent
 from shared.scend.signatures import ID_HEADER, BadSignature
 from shared.store.processed import ProcessedEventStore
 
@@ -66,10 +65,6 @@ class EventReply:
     content_type: str = JSON
 
 
-class _StockChanges(BaseModel):
-    changes: list[StockChange]
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
     queue_setting: str  # the Settings field naming the queue
@@ -85,14 +80,12 @@ ROUTES: dict[str, Route] = {
     "return.received": Route("returns_queue", _one(Return, return_message)),
     "return.inspected": Route("returns_queue", _one(Return, return_message)),
     "stock.adjusted": Route("stock_queue", _one(StockAdjustment, adjustment_message)),
-    "stock.changed": Route(
-        "stock_queue",
-        lambda data: [stock_change_message(c) for c in _StockChanges.model_validate(data).changes],
-    ),
     "receipt.created": Route("receipts_queue", _one(Receipt, receipt_message)),
 }
 """Event types with work behind them. Order and ASN status events need none: the integration
-learns those states from its own writes and the despatch and receipt records."""
+learns those states from its own writes and the despatch and receipt records. Nor does
+`stock.changed`: a stock movement is work only as the document behind it (a despatch, a receipt,
+an adjustment, a return), each with its own event and feed; the reconciliation reads the levels."""
 
 
 async def receive_scend_event(

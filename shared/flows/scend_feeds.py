@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from shared.errors import IntegrationError, PermanentError
 from shared.messaging.envelope import Envelope
 from shared.messaging.transport import OutboundMessage, Transport
-from shared.scend.models import FeedPage, Receipt, Return, Shipment, StockAdjustment, StockChange
+from shared.scend.models import FeedPage, Receipt, Return, Shipment, StockAdjustment
 from shared.scend.port import ScendPort
 from shared.store.exceptions import ExceptionStore
 from shared.store.watermarks import Watermark, WatermarkStore
@@ -62,10 +62,6 @@ def return_message(ret: Return) -> OutboundMessage:
     return _message(_envelope("return", ret.id, ret, ret.status))
 
 
-def stock_change_message(change: StockChange) -> OutboundMessage:
-    return _message(_envelope("stock-change", str(change.seq), change))
-
-
 def adjustment_message(adjustment: StockAdjustment) -> OutboundMessage:
     return _message(_envelope("stock-adjustment", adjustment.id, adjustment))
 
@@ -93,6 +89,7 @@ FEEDS = {
     for feed in (
         ScendFeed("shipments", "shipments_queue", lambda s, c: s.iter_shipments(c), shipment_message),
         ScendFeed("returns", "returns_queue", lambda s, c: s.iter_returns(c), return_message),
+        ScendFeed("adjustments", "stock_queue", lambda s, c: s.iter_adjustments(c), adjustment_message),
     )
 }
 

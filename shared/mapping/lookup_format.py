@@ -6,7 +6,7 @@ them, so `dpd` and `DPD` are one key, and a duplicate is caught however it was t
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -143,6 +143,19 @@ class ReturnReasonEntry(BaseModel):
         return (self.condition, self.disposition)
 
 
+class AdjustmentReasonEntry(BaseModel):
+    """A Scend adjustment reason (`DAMAGED_IN_WAREHOUSE`, `CYCLE_COUNT_LOSS`, …) → BC Reason Code."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scend_reason: Annotated[str, AfterValidator(lambda v: _scend_code(v).upper())]
+    reason_code: BcCode
+    note: str | None = None
+
+
+StockState = Literal["available", "quarantine", "damaged"]
+
+
 class LookupDocument(BaseModel):
     """The JSON document as an operator writes it."""
 
@@ -155,6 +168,8 @@ class LookupDocument(BaseModel):
     units_of_measure: list[UnitEntry] = Field(default_factory=list)
     carriers: list[CarrierEntry] = Field(default_factory=list)
     return_reasons: list[ReturnReasonEntry] = Field(default_factory=list)
+    stock_locations: dict[StockState, BcCode] = Field(default_factory=dict)
+    adjustment_reasons: list[AdjustmentReasonEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> LookupDocument:

@@ -55,6 +55,17 @@ class Lookups:
     default_service_code: str | None = None
     carriers: Mapping[tuple[str, str | None], tuple[str, str | None]] = MappingProxyType({})
     return_reasons: Mapping[tuple[str, str | None], str] = MappingProxyType({})
+    stock_locations: Mapping[str, str] = MappingProxyType({})
+    adjustment_reasons: Mapping[str, str] = MappingProxyType({})
+
+    def stock_location(self, state: str | None) -> str | None:
+        """The BC location holding Scend stock in `state` (available, quarantine, damaged); None for
+        stock outside the warehouse (disposed, gone) or a state the table does not place."""
+        return self.stock_locations.get(state) if state else None
+
+    def adjustment_reason(self, scend_reason: str) -> str | None:
+        """The BC Reason Code for a Scend adjustment reason; None: posted without a reason code."""
+        return self.adjustment_reasons.get(scend_reason.strip().upper())
 
     def shipping_agent(self, carrier: str, service: str | None) -> tuple[str, str | None] | None:
         """BC (Shipping Agent, Agent Service) for a Scend carrier and service; None when unmapped.
@@ -149,6 +160,12 @@ def _tables(document: LookupDocument) -> Lookups:
     carriers = {e.key: (e.shipping_agent, e.shipping_agent_service) for e in document.carriers}
     reasons = {e.key: e.reason_code for e in document.return_reasons}
     return Lookups(
+        stock_locations=MappingProxyType(
+            {str(state): code for state, code in document.stock_locations.items()}
+        ),
+        adjustment_reasons=MappingProxyType(
+            {e.scend_reason: e.reason_code for e in document.adjustment_reasons}
+        ),
         carriers=MappingProxyType(carriers),
         return_reasons=MappingProxyType(reasons),
         services=MappingProxyType(services),

@@ -15,6 +15,7 @@ from local.scend_sim.returns import Arrived, Verdict
 from shared.flows.despatch import Despatches
 from shared.flows.returns import Returns
 from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
+from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
 from shared.messaging.queues import queue_specs
 from shared.messaging.settlement import Outcome
@@ -35,7 +36,7 @@ def app_settings() -> Settings:
 
 
 SETTINGS = app_settings()
-SHIPMENTS, RETURNS = SETTINGS.shipments_queue, SETTINGS.returns_queue
+SHIPMENTS, RETURNS, STOCK = SETTINGS.shipments_queue, SETTINGS.returns_queue, SETTINGS.stock_queue
 
 
 def warehouse_specs() -> list[QueueSpec]:
@@ -146,6 +147,17 @@ class Warehouse:
         return await self.drain(SHIPMENTS, "shipment_confirmation", despatches.confirm, True, duplicate_every,
                                 max_rounds, wait_for_retries)  # fmt: skip
 
+    @property
+    def stock_adjustments(self) -> StockAdjustments:
+        return StockAdjustments(
+            bc=self.world.bc, cross_references=self.world.cross_references, exceptions=self.world.exceptions,
+            lookups=self.world.lookups, mode=self.mode,
+        )  # fmt: skip
+
+    async def drain_stock(self, *, duplicate_every: int = 0) -> int:
+        adjustments = self.stock_adjustments
+        return await self.drain(STOCK, "stock_adjustment", adjustments.apply, False, duplicate_every, 400)
+
     async def drain_returns(
         self, *, duplicate_every: int = 0, max_rounds: int = 400, wait_for_retries: bool = True
     ) -> int:
@@ -177,6 +189,13 @@ class Warehouse:
             wait_for_retries=wait_for_retries,
             settled=self.settled,
         )
+
+    def stock_at(self, sku: str, location: str) -> float:
+        """BC's stock of an item at a location, as its ledger entries add up."""
+        state = self.world.bc_sim.docs.state
+        item = state.find("items", "number", sku)
+        assert item is not None
+        return float(state.stock_at.get((item["id"], location), 0))
 
     def beyond_the_wait(self) -> None:
         """Move the shell's clock past every dependency wait (envelopes carry real time)."""

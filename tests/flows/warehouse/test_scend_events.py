@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from local.scend_sim.faults import WebhookFaults
 from shared.messaging.envelope import Envelope
-from shared.scend.models import Receipt, Return, Shipment, StockAdjustment, StockChange
+from shared.scend.models import Receipt, Return, Shipment, StockAdjustment
 from shared.settings import WriteBackMode
 from tests.flows.warehouse.intake import MAX_BODY, Intake, event_body, served, subscribe
 from tests.flows.warehouse.support import SHIPMENTS, Warehouse
@@ -178,7 +178,7 @@ async def test_a_webhook_lost_on_purpose_is_applied_through_the_feed(
     assert warehouse.shipped(order) == order.lines
 
 
-RECORDS = {"shipment": Shipment, "return": Return, "stock-change": StockChange,
+RECORDS = {"shipment": Shipment, "return": Return,
            "stock-adjustment": StockAdjustment, "receipt": Receipt}  # fmt: skip
 EVENT_TYPES = [*VALID_DATA, "asn.status_changed", "no.such.event"]
 json_values = st.recursive(
