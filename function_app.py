@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import azure.functions as func
 
 from shared import __version__
+from shared.flows.asn_export import export_asn
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
 from shared.flows.despatch import Despatches
@@ -16,6 +17,7 @@ from shared.flows.item_export import export_item, is_warehouse_ready
 from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
+from shared.flows.receipts import Receipts
 from shared.flows.returns import Returns
 from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
@@ -298,6 +300,12 @@ async def poll_scend_adjustments(timer: func.TimerRequest) -> None:
     await poll_feed("adjustments")
 
 
+@app.timer_trigger(schedule="%POLL_SCEND_FEEDS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_scend_receipts(timer: func.TimerRequest) -> None:
+    """Every inbound receipt since the cursor to `scend-receipts`."""
+    await poll_feed("receipts")
+
+
 # ── Despatches and returns back into Business Central ──────────────────────────────────────────────
 
 
@@ -380,3 +388,63 @@ async def scend_stock(message: func.ServiceBusMessage) -> None:
         await adjustments.apply(envelope)
 
     await (await runtime.settler()).run("stock_adjustment", incoming(message, settings.stock_queue), handler)
+
+
+@app.timer_trigger(schedule="%POLL_BC_PURCHASE_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def poll_bc_purchase_orders(timer: func.TimerRequest) -> None:
+    """Enqueue every BC purchase order changed since the watermark to the purchase orders queue."""
+    result = await run_poll("poll_bc_purchase_orders", await poll_context(get_runtime()))
+    log.info("poll_bc_purchase_orders: %s", result)
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message",
+    queue_name="%PURCHASE_ORDERS_QUEUE%",
+    connection="ServiceBusConnection",
+    is_sessions_enabled=True,
+)
+async def purchase_orders_to_scend(message: func.ServiceBusMessage) -> None:
+    """One purchase order version to a Scend ASN: create, amend (cancel and re-create) or cancel."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+
+    async def handler(envelope: Envelope) -> None:
+        await export_asn(
+            envelope,
+            scend=runtime.scend(),
+            cross_references=stores.cross_references,
+            exceptions=stores.exceptions,
+            is_warehouse_ready=order_readiness(stores.cross_references),
+            dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+        )
+
+    await (await runtime.settler()).run(
+        "asn_export", incoming(message, settings.purchase_orders_queue), handler
+    )
+
+
+@app.service_bus_queue_trigger(
+    arg_name="message", queue_name="%RECEIPTS_QUEUE%", connection="ServiceBusConnection"
+)
+async def scend_receipts(message: func.ServiceBusMessage) -> None:
+    """One Scend receipt received on its BC purchase order once; differences to purchasing."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    receipts = Receipts(
+        bc=runtime.bc(),
+        cross_references=stores.cross_references,
+        exceptions=stores.exceptions,
+        mode=settings.bc_writeback_mode,
+        invoice_on_receipt=settings.bc_invoice_on_receipt,
+        clock=lambda: datetime.now(UTC),
+        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+    )
+
+    async def handler(envelope: Envelope) -> None:
+        await receipts.confirm(envelope)
+
+    await (await runtime.settler()).run(
+        "receipt_confirmation", incoming(message, settings.receipts_queue), handler
+    )

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     bc_authority_host: AnyHttpUrl = AnyHttpUrl("https://login.microsoftonline.com")
     bc_web_client_url: AnyHttpUrl = AnyHttpUrl("https://businesscentral.dynamics.com")
     bc_writeback_mode: WriteBackMode = WriteBackMode.STANDARD
+    bc_invoice_on_receipt: bool = Field(
+        default=False,
+        description="standard mode: receipts post with receiveAndInvoice, else go to purchasing to post",
+    )
     bc_webhook_client_state: SecretStr = Field(min_length=16)
     bc_notification_url: AnyHttpUrl
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1)

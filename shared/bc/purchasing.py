@@ -35,6 +35,12 @@ class Purchasing:
         )
         return self._api.iterate(PurchaseOrder, self._api.url("purchaseOrders"), query)
 
+    def iter_orders(self, *, changed_since: datetime | None = None) -> AsyncIterator[PurchaseOrder]:
+        """Purchase orders of any status changed since the watermark, with lines, oldest first (a
+        reopened order must be seen too: its ASN is cancelled)."""
+        query = Query(filter=modified_since(changed_since), expand=(LINES,), orderby=BY_MODIFIED)
+        return self._api.iterate(PurchaseOrder, self._api.url("purchaseOrders"), query)
+
     async def get_order(self, order_id: UUID, *, with_lines: bool = True) -> PurchaseOrder:
         query = Query(expand=(LINES,) if with_lines else ())
         return await self._api.get(PurchaseOrder, self._api.url(f"purchaseOrders({order_id})"), query)

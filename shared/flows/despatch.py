@@ -90,7 +90,7 @@ class Despatches:
         """Apply one Scend shipment to its BC order; see the module docstring."""
         shipment = shipment_of(envelope)
         ref = await self._order_of(shipment, envelope)
-        if shipment.id in _shipments(ref):
+        if shipment.id in ref.tracked_dict("shipments"):
             return DespatchOutcome.ALREADY_POSTED
         units = despatched_units(shipment)
         tracking = tracking_of(shipment, self.lookups)
@@ -132,7 +132,7 @@ class Despatches:
         self, ref: CrossReference, shipment: Shipment, units: dict[int, int]
     ) -> tuple[CrossReference, DespatchOutcome]:
         """Returns the cross-reference as saved last (its ETag guards the next write)."""
-        marker = _tracking(ref).get("posting")
+        marker = ref.tracked().get("posting")
         if isinstance(marker, dict):
             ref, committed = await self._settle_marker(ref, marker, shipment)
             if committed is not None:
@@ -140,8 +140,7 @@ class Despatches:
         order = await self._bc_order(ref, shipment)
         lines = _lines_for(order, shipment, units)
         before = {str(seq): str(line.shipped_quantity) for seq, line in lines.items()}
-        marked = _with_tracking(
-            ref,
+        marked = ref.with_tracking(
             posting={"shipment": shipment.id, "before": before, "units": _keyed(units), "since": self._now()},
         )
         ref = await self.cross_references.save(marked)
@@ -150,7 +149,7 @@ class Despatches:
                 order, {line.id: Decimal(units[seq]) for seq, line in lines.items()}
             )
         except BcFailure:
-            await self.cross_references.save(_with_tracking(ref, posting=None))  # nothing posted
+            await self.cross_references.save(ref.with_tracking(posting=None))  # nothing posted
             raise
         return ref, DespatchOutcome.POSTED
 
@@ -167,7 +166,7 @@ class Despatches:
         committed = await self._committed(ref, marker)
         settled = {owner: _entry(marker, self._now())} if committed else {}
         ref = await self.cross_references.save(
-            _with_tracking(ref, posting=None, shipments=_shipments(ref) | settled)
+            ref.with_tracking(posting=None, shipments=ref.tracked_dict("shipments") | settled)
         )
         return ref, (True if committed and owner == shipment.id else None)
 
@@ -217,10 +216,10 @@ class Despatches:
         self, ref: CrossReference, shipment: Shipment, units: dict[int, int], bc_document: str | None
     ) -> CrossReference:
         entry = {"units": _keyed(units), "at": self._now(), "bc_shipment": bc_document}
-        shipments = _shipments(ref) | {shipment.id: entry}
+        shipments = ref.tracked_dict("shipments") | {shipment.id: entry}
         despatch = COMPLETE if shipment.is_final_for_order else PARTIAL
         return await self.cross_references.save(
-            _with_tracking(ref, posting=None, shipments=shipments, despatch=despatch)
+            ref.with_tracking(posting=None, shipments=shipments, despatch=despatch)
         )
 
     async def _tell(
@@ -296,25 +295,6 @@ def _lines_for(
             business_key=shipment.id,
         )
     return {seq: by_number[seq] for seq in units}
-
-
-def _tracking(ref: CrossReference) -> dict[str, Any]:
-    return dict(ref.tracking) if isinstance(ref.tracking, dict) else {}
-
-
-def _shipments(ref: CrossReference) -> dict[str, Any]:
-    shipments = _tracking(ref).get("shipments")
-    return dict(shipments) if isinstance(shipments, dict) else {}
-
-
-def _with_tracking(ref: CrossReference, **changes: Any) -> CrossReference:
-    track = _tracking(ref)
-    for name, value in changes.items():
-        if value is None:
-            track.pop(name, None)
-        else:
-            track[name] = value
-    return ref.model_copy(update={"tracking": track})
 
 
 def _keyed(units: dict[int, int]) -> dict[str, int]:

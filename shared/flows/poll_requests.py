@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from shared.bc.client import BcClient
 from shared.errors import ConcurrencyConflict, PermanentError
+from shared.flows.asn_export import poll_bc_purchase_orders
 from shared.flows.bc_notifications import DELETION_KIND, POLL_REQUEST_KIND
 from shared.flows.item_export import poll_bc_items
 from shared.flows.order_changes import poll_bc_sales_orders
@@ -75,10 +76,22 @@ async def _sales_orders(context: PollContext) -> PollResult:
     )
 
 
+async def _purchase_orders(context: PollContext) -> PollResult:
+    return await poll_bc_purchase_orders(
+        bc=context.bc,
+        watermarks=context.watermarks,
+        transport=context.transport,
+        queue=context.settings.purchase_orders_queue,
+        lookback=context.lookback,
+        clock=context.clock,
+    )
+
+
 # One line per poll flow; the names are those the doorbell's POLL_FLOWS produces.
 POLLS: dict[str, PollFlow] = {
     "poll_bc_items": _items,
     "poll_bc_sales_orders": _sales_orders,
+    "poll_bc_purchase_orders": _purchase_orders,
 }
 
 

@@ -90,6 +90,7 @@ FEEDS = {
         ScendFeed("shipments", "shipments_queue", lambda s, c: s.iter_shipments(c), shipment_message),
         ScendFeed("returns", "returns_queue", lambda s, c: s.iter_returns(c), return_message),
         ScendFeed("adjustments", "stock_queue", lambda s, c: s.iter_adjustments(c), adjustment_message),
+        ScendFeed("receipts", "receipts_queue", lambda s, c: s.iter_receipts(c), receipt_message),
     )
 }
 

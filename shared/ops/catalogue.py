@@ -138,6 +138,22 @@ CATALOGUE: dict[str, ExceptionType] = {
             "Post the proposed item journal line in Business Central, then resolve this.",
         ),
         _entry(
+            "ASN_NOT_CANCELLABLE",
+            Owner.PURCHASING,
+            Severity.MEDIUM,
+            "A purchase order changed in Business Central after its delivery reached the warehouse, so "
+            "the advance shipping notice at Scend could not be changed.",
+            "Agree the change with Scend and the supplier; the receipt will be checked against the order.",
+        ),
+        _entry(
+            "RECEIPT_NEEDS_POSTING",
+            Owner.PURCHASING,
+            Severity.MEDIUM,
+            "Scend received goods for a purchase order; Business Central cannot receive without invoicing "
+            "here, so the receipt is proposed for purchasing to post.",
+            "Post the receipt in Business Central with the quantities shown, then resolve this.",
+        ),
+        _entry(
             "RECEIPT_VARIANCE",
             Owner.PURCHASING,
             Severity.MEDIUM,

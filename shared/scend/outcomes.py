@@ -72,6 +72,7 @@ OUTCOMES: Mapping[tuple[int, str | None], Rule] = {
     (408, None): _RETRY,
     (409, "DUPLICATE_REFERENCE"): Rule(Action.RESOLVE_DUPLICATE),
     (409, "ORDER_NOT_CANCELLABLE"): Rule(Action.NOT_CANCELLABLE, "ORDER_NOT_CANCELLABLE"),
+    (409, "ASN_NOT_CANCELLABLE"): Rule(Action.NOT_CANCELLABLE, "ASN_NOT_CANCELLABLE"),
     (409, None): _RETRY,  # e.g. the same Idempotency-Key still in flight
     (429, None): Rule(Action.RATE_LIMITED),
     (503, None): Rule(Action.RATE_LIMITED),  # maintenance, with Retry-After
@@ -157,12 +158,18 @@ class ScendRejected(PermanentError):
 
 
 class OrderNotCancellable(ScendRejected):
-    """Scend has started picking the order, so it can no longer be cancelled or changed."""
+    """Scend has started picking the order (or receiving the ASN), so it can no longer be
+    cancelled or changed; `exception_type` says which (`ORDER_…` or `ASN_NOT_CANCELLABLE`)."""
 
-    def __init__(self, detail: str, *, status: int, current_status: str | None) -> None:
-        super().__init__(
-            "ORDER_NOT_CANCELLABLE", detail, status=status, code="ORDER_NOT_CANCELLABLE", fields=[]
-        )
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int,
+        current_status: str | None,
+        exception_type: str = "ORDER_NOT_CANCELLABLE",
+    ) -> None:
+        super().__init__(exception_type, detail, status=status, code=exception_type, fields=[])
         self.current_status = current_status
 
 
@@ -199,7 +206,10 @@ def error_for(answer: Answer, resource: Resource, operation: str, doc_key: str |
     match rule.action:
         case Action.NOT_CANCELLABLE:
             return OrderNotCancellable(
-                detail, status=status, current_status=problem.current_status if problem else None
+                detail,
+                status=status,
+                current_status=problem.current_status if problem else None,
+                exception_type=rule.exception_type or "ORDER_NOT_CANCELLABLE",
             )
         case Action.REJECTED | Action.REFRESH_CREDENTIAL:
             exception_type = rule.exception_type or REJECTED_AS[resource]

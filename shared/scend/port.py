@@ -10,8 +10,8 @@ maps each method onto each). What every implementation promises:
 - `upsert_product` is idempotent: the same item sent twice is one item.
 - Refusals raise `PermanentError` with a catalogue code (`SKU_NOT_IN_WMS`, `MAPPING_MISSING`,
   `ORDER_REJECTED_BY_WMS`, `ASN_REJECTED_BY_WMS`, `ITEM_REJECTED_BY_WMS`, `ORDER_NOT_CANCELLABLE`,
-  `ORDER_NOT_IN_WMS`, `SCEND_AUTH_FAILED`); throttling and outages raise `TransientError`
-  (`RateLimited` with `retry_after`). Lookups answer None for "not there".
+  `ORDER_NOT_IN_WMS`, `ASN_NOT_CANCELLABLE`, `SCEND_AUTH_FAILED`); throttling and outages raise
+  `TransientError` (`RateLimited` with `retry_after`). Lookups answer None for "not there".
 - Feeds yield pages in feed order from a cursor (None = the beginning) until the head; save a
   page's `next_cursor` only after its records are safely enqueued. Feeds, not webhooks, are the
   source of truth.
@@ -61,6 +61,8 @@ class ScendPort(Protocol):
     async def create_asn(self, asn: AsnRequest) -> Asn: ...
 
     async def get_asn_by_reference(self, client_reference: str) -> Asn | None: ...
+
+    async def cancel_asn(self, asn_id: str) -> Asn: ...
 
     # Stock
     async def get_stock_snapshot(self) -> list[StockLevel]: ...

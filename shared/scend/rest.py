@@ -214,6 +214,31 @@ class ContractRestAdapter:
     async def get_asn_by_reference(self, client_reference: str) -> Asn | None:
         return await self._find_by_reference("/asns", Asn, client_reference)
 
+    async def cancel_asn(self, asn_id: str) -> Asn:
+        """Cancel an ASN while Scend allows it (`created`, `awaiting_delivery`); once goods have
+        arrived it raises `OrderNotCancellable` with `ASN_NOT_CANCELLABLE`. Cancelling a cancelled
+        ASN answers it as it is."""
+        call = Call(
+            "POST",
+            "/asns/{id}/cancel",
+            f"/asns/{quote(asn_id, safe='')}/cancel",
+            body={},
+            idempotency_key=derive_key("POST /asns/{id}/cancel", asn_id),
+            doc_key=asn_id,
+        )
+
+        async def on_success(answer: Answer) -> Asn:
+            return parse(Asn, answer.body, call)
+
+        async def cancelled_already() -> Asn | None:
+            found = await self._get_asn(asn_id)
+            return found if found is not None and found.status == CANCELLED else None
+
+        return await self._calls.write(call, Resource.CANCEL, on_success=on_success, lookup=cancelled_already)
+
+    async def _get_asn(self, asn_id: str) -> Asn | None:
+        return await self._get_by_id("/asns/{id}", Asn, asn_id)
+
     # Stock
 
     async def get_stock_snapshot(self) -> list[StockLevel]:

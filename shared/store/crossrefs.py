@@ -49,6 +49,25 @@ class CrossReference(BaseModel):
     updated_at: AwareDatetime = Field(default_factory=utcnow)
     etag: str | None = None
 
+    def tracked(self) -> dict[str, Any]:
+        """A copy of `tracking` as a dict (empty when it holds none)."""
+        return dict(self.tracking) if isinstance(self.tracking, dict) else {}
+
+    def tracked_dict(self, name: str) -> dict[str, Any]:
+        """A copy of one dict held in `tracking` (`shipments`, `receipts`), empty when absent."""
+        value = self.tracked().get(name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def with_tracking(self, **changes: Any) -> CrossReference:
+        """A copy with these `tracking` entries set; None removes one."""
+        track = self.tracked()
+        for name, value in changes.items():
+            if value is None:
+                track.pop(name, None)
+            else:
+                track[name] = value
+        return self.model_copy(update={"tracking": track})
+
 
 def _bc_row(kind: str, bc_id: str) -> dict[str, Any]:
     return {"PartitionKey": escape_key(kind), "RowKey": compound_key("bc", bc_id)}

@@ -1,0 +1,294 @@
+"""Receipt confirmation: a Scend receipt becomes a BC purchase receipt exactly once, and every
+difference from the order is shown to purchasing.
+
+The handler of the `scend-receipts` queue. The purchase order is found through its ASN
+(`scend|<ASN id>` → `bc|<PO id>`); a receipt that overtakes the ASN's cross-reference waits up to
+`DEPENDENCY_WAIT_HOURS`, then is `RECEIPT_VARIANCE`.
+
+Per line (`line_ref` = BC Line No.) the units that arrived are `qty_received + qty_damaged`:
+damaged units arrived and are the buyer's (the supplier claim is purchasing's). What is posted is
+at most what the line still expects; the rest is a variance:
+
+| difference                                   | posted                | raised                     |
+|----------------------------------------------|-----------------------|----------------------------|
+| over: more than the line still expects       | what it expects       | `RECEIPT_VARIANCE`         |
+| damaged units                                | all that arrived      | `RECEIPT_VARIANCE`         |
+| unexpected: a SKU or line not on the order   | nothing               | `RECEIPT_VARIANCE`         |
+| short: the final receipt leaves units open   | what arrived          | `RECEIPT_VARIANCE`         |
+
+Write-back: `extension` posts a receipt confirmation (receive only, idempotent on the Scend receipt
+id); `standard` posts `receiveAndInvoice` when `BC_INVOICE_ON_RECEIPT` allows invoicing on receipt
+(a `posting` marker settles an in-doubt posting, as for shipments), else it proposes the receipt to
+purchasing (`RECEIPT_NEEDS_POSTING`, one per receipt id, with the quantities to post).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from shared.bc.client import BcClient
+from shared.bc.errors import BcFailure, BcRecordNotFound
+from shared.bc.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReceiptConfirmationDraft,
+    ReceiptConfirmationLineDraft,
+)
+from shared.bc.models.warehouse import POSTED
+from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
+from shared.flows.asn_export import PO_KIND
+from shared.messaging.envelope import Envelope
+from shared.scend.calls import field_places
+from shared.scend.models import Receipt
+from shared.settings import WriteBackMode
+from shared.store.crossrefs import CrossReference, CrossReferenceStore
+from shared.store.exceptions import ExceptionStore
+
+RECEIPT_KIND = "receipt"
+RECEIPT_VARIANCE, RECEIPT_NEEDS_POSTING = "RECEIPT_VARIANCE", "RECEIPT_NEEDS_POSTING"
+STALE_POSTING = timedelta(minutes=15)
+
+
+class ReceiptOutcome(StrEnum):
+    POSTED = "posted"
+    PROPOSED = "proposed"
+    ALREADY_DONE = "already_done"
+    NOTHING_TO_POST = "nothing_to_post"  # every line unexpected or over
+
+
+def receipt_of(envelope: Envelope) -> Receipt:
+    try:
+        return Receipt.model_validate(envelope.payload)
+    except ValidationError as error:
+        raise InvalidMessage(f"not a Scend receipt: {field_places(error)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to post per order line (line id → units), and every difference found."""
+
+    post: dict[UUID, Decimal]
+    by_line_no: dict[str, int]
+    variances: list[str]
+
+
+def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
+    """Compare a receipt with the order's lines; see the module docstring's table."""
+    lines = {str(line.sequence): line for line in order.purchase_order_lines or ()}
+    arrived: Counter[str] = Counter()
+    damaged: Counter[str] = Counter()
+    variances = []
+    for got in receipt.lines:
+        line = lines.get(got.line_ref or "")
+        if line is None or line.line_object_number != got.sku:
+            variances.append(
+                f"unexpected: {got.qty_received + got.qty_damaged} x {got.sku} (line {got.line_ref})"
+            )
+            continue
+        arrived[got.line_ref or ""] += got.qty_received + got.qty_damaged
+        damaged[got.line_ref or ""] += got.qty_damaged
+    for extra in receipt.unexpected_lines:
+        variances.append(
+            f"unexpected: {extra.qty_received + extra.qty_damaged} x {extra.sku} (not on the ASN)"
+        )
+    post: dict[UUID, Decimal] = {}
+    by_line_no: dict[str, int] = {}
+    for line_no, units in sorted(arrived.items()):
+        line = lines[line_no]
+        expected = line.quantity - line.received_quantity
+        posted = min(Decimal(units), max(expected, Decimal(0)))
+        if posted > 0:
+            post[line.id] = posted
+            by_line_no[line_no] = int(posted)
+        if units > expected:
+            variances.append(
+                f"over: line {line_no} ({line.line_object_number}) {units} arrived, {expected} expected"
+            )
+        if damaged[line_no]:
+            variances.append(
+                f"damaged: line {line_no} ({line.line_object_number}) {damaged[line_no]} arrived damaged"
+            )
+    if receipt.is_final:
+        for line_no, line in sorted(lines.items()):
+            short = line.quantity - line.received_quantity - post.get(line.id, Decimal(0))
+            if _is_item(line) and short > 0:
+                variances.append(f"short: line {line_no} ({line.line_object_number}) {short} never arrived")
+    return Plan(post, by_line_no, variances)
+
+
+@dataclass
+class Receipts:
+    """The collaborators of the receipt confirmation flow."""
+
+    bc: BcClient
+    cross_references: CrossReferenceStore
+    exceptions: ExceptionStore
+    mode: WriteBackMode
+    invoice_on_receipt: bool
+    clock: Callable[[], datetime]
+    dependency_wait: timedelta
+
+    async def confirm(self, envelope: Envelope) -> ReceiptOutcome:
+        receipt = receipt_of(envelope)
+        ref = await self._purchase_order_of(receipt, envelope)
+        if receipt.id in ref.tracked_dict("receipts"):
+            return ReceiptOutcome.ALREADY_DONE
+        if self.mode is WriteBackMode.EXTENSION:
+            existing = await self.bc.warehouse.find_receipt(receipt.id)
+            if existing is not None and existing.status == POSTED:
+                await self._applied(ref, receipt, {}, existing.purchase_receipt_number)
+                return ReceiptOutcome.ALREADY_DONE
+        order = await self._order(ref, receipt)
+        plan = plan_receipt(order, receipt)
+        if self.mode is WriteBackMode.STANDARD and not self.invoice_on_receipt:
+            outcome = await self._propose(order, receipt, plan)
+            document = None
+        elif not plan.post:
+            outcome, document = ReceiptOutcome.NOTHING_TO_POST, None
+        elif self.mode is WriteBackMode.EXTENSION:
+            outcome, document = await self._post_with_extension(order, receipt, plan), None
+        else:
+            ref, outcome = await self._post_standard(ref, order, receipt, plan)
+            document = None
+        await self._variances(order, receipt, plan)  # first: the receipt counts as done once applied
+        await self._applied(ref, receipt, plan.by_line_no, document)
+        return outcome
+
+    async def _purchase_order_of(self, receipt: Receipt, envelope: Envelope) -> CrossReference:
+        ref = await self.cross_references.get_by_scend(PO_KIND, receipt.asn_id)
+        if ref is not None:
+            return ref
+        raise WaitingForDependency(
+            f"Scend receipt {receipt.id} for ASN {receipt.asn_reference}: no BC purchase order is linked",
+            exception_type=RECEIPT_VARIANCE,
+            give_up_at=envelope.occurred_at + self.dependency_wait,
+        )
+
+    async def _order(self, ref: CrossReference, receipt: Receipt) -> PurchaseOrder:
+        try:
+            return await self.bc.purchasing.get_order(UUID(ref.bc_id))
+        except BcRecordNotFound:
+            raise PermanentError(
+                RECEIPT_VARIANCE,
+                f"Scend receipt {receipt.id}: purchase order {ref.bc_number} is gone from Business Central",
+                business_key=receipt.id,
+            ) from None
+
+    async def _post_with_extension(
+        self, order: PurchaseOrder, receipt: Receipt, plan: Plan
+    ) -> ReceiptOutcome:
+        draft = ReceiptConfirmationDraft(
+            scend_receipt_id=receipt.id,
+            purchase_order_id=order.id,
+            receipt_date=receipt.received_at.date(),
+            vendor_shipment_number=receipt.asn_reference[:35],
+            receipt_confirmation_lines=[
+                ReceiptConfirmationLineDraft(purchase_order_line_id=line_id, quantity=units)
+                for line_id, units in plan.post.items()
+            ],
+        )
+        await self.bc.warehouse.post_receipt(draft)
+        return ReceiptOutcome.POSTED
+
+    async def _post_standard(
+        self, ref: CrossReference, order: PurchaseOrder, receipt: Receipt, plan: Plan
+    ) -> tuple[CrossReference, ReceiptOutcome]:
+        """receiveAndInvoice behind a posting marker (the race and its settling: `despatch`)."""
+        marker = ref.tracked().get("posting")
+        if isinstance(marker, dict):
+            owner, since = str(marker.get("receipt")), datetime.fromisoformat(str(marker.get("since")))
+            if owner != receipt.id and self.clock() - since < STALE_POSTING:
+                raise TransientError(f"receipt {owner} of purchase order {order.number} is being posted")
+            committed = _committed(order, marker)
+            settled = {owner: {"units": marker.get("units"), "settled_in_doubt": True}} if committed else {}
+            ref = await self.cross_references.save(
+                ref.with_tracking(posting=None, receipts=ref.tracked_dict("receipts") | settled)
+            )
+            if committed and owner == receipt.id:
+                return ref, ReceiptOutcome.ALREADY_DONE
+            if committed:
+                order = await self._order(ref, receipt)
+                plan = plan_receipt(order, receipt)
+        lines = {line.id: line for line in order.purchase_order_lines or ()}
+        before = {str(lines[i].sequence): str(lines[i].received_quantity) for i in plan.post}
+        units = {str(lines[i].sequence): str(q) for i, q in plan.post.items()}
+        marked = ref.with_tracking(
+            posting={
+                "receipt": receipt.id,
+                "before": before,
+                "units": units,
+                "since": self.clock().isoformat(),
+            },
+        )
+        ref = await self.cross_references.save(marked)
+        try:
+            await self.bc.purchasing.post_receipt_and_invoice(order, plan.post)
+        except BcFailure:
+            await self.cross_references.save(ref.with_tracking(posting=None))
+            raise
+        return ref, ReceiptOutcome.POSTED
+
+    async def _propose(self, order: PurchaseOrder, receipt: Receipt, plan: Plan) -> ReceiptOutcome:
+        if await self.exceptions.get(RECEIPT_KIND, RECEIPT_NEEDS_POSTING, receipt.id) is not None:
+            return ReceiptOutcome.ALREADY_DONE
+        if not plan.by_line_no:
+            return ReceiptOutcome.NOTHING_TO_POST
+        lines = {str(line.sequence): line for line in order.purchase_order_lines or ()}
+        what = "; ".join(
+            f"line {n} ({lines[n].line_object_number}): receive {units}"
+            for n, units in plan.by_line_no.items()
+        )
+        await self.exceptions.record(
+            RECEIPT_KIND,
+            RECEIPT_NEEDS_POSTING,
+            receipt.id,
+            detail=f"purchase order {order.number}, Scend receipt {receipt.id} of"
+            f" {receipt.received_at:%Y-%m-%d} (ASN {receipt.asn_reference}): {what}",
+        )
+        return ReceiptOutcome.PROPOSED
+
+    async def _applied(
+        self, ref: CrossReference, receipt: Receipt, by_line_no: dict[str, int], document: str | None
+    ) -> None:
+        entry = {"units": by_line_no, "at": self.clock().isoformat(), "bc_receipt": document}
+        current = await self.cross_references.get_by_bc(PO_KIND, ref.bc_id) or ref
+        await self.cross_references.save(
+            current.with_tracking(
+                posting=None, receipts=current.tracked_dict("receipts") | {receipt.id: entry}
+            )
+        )
+
+    async def _variances(self, order: PurchaseOrder, receipt: Receipt, plan: Plan) -> None:
+        if not plan.variances:
+            await self.exceptions.resolve_document(RECEIPT_KIND, receipt.id, "received as expected")
+            return
+        if await self.exceptions.get(RECEIPT_KIND, RECEIPT_VARIANCE, receipt.id) is not None:
+            return
+        await self.exceptions.record(
+            RECEIPT_KIND,
+            RECEIPT_VARIANCE,
+            receipt.id,
+            detail=f"purchase order {order.number}, Scend receipt {receipt.id}: " + "; ".join(plan.variances),
+        )
+
+
+def _is_item(line: PurchaseOrderLine) -> bool:
+    return line.line_type == "Item"
+
+
+def _committed(order: PurchaseOrder, marker: dict[str, Any]) -> bool:
+    received = {str(line.sequence): line.received_quantity for line in order.purchase_order_lines or ()}
+    before, units = marker.get("before") or {}, marker.get("units") or {}
+    return all(
+        received.get(n, Decimal(0)) >= Decimal(str(before.get(n, "0"))) + Decimal(str(q))
+        for n, q in units.items()
+    )
