@@ -269,7 +269,7 @@ class Receipts:
 
     async def _variances(self, order: PurchaseOrder, receipt: Receipt, plan: Plan) -> None:
         if not plan.variances:
-            await self.exceptions.resolve_document(RECEIPT_KIND, receipt.id, "received as expected")
+            await self.exceptions.resolve(RECEIPT_KIND, RECEIPT_VARIANCE, receipt.id, "received as expected")
             return
         if await self.exceptions.get(RECEIPT_KIND, RECEIPT_VARIANCE, receipt.id) is not None:
             return

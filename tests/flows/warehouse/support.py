@@ -10,9 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local.bc_sim import SeedRequest
 from local.scend_sim.despatch import ParcelPlan
+from local.scend_sim.inbound import ReceiptPlan, Received
 from local.scend_sim.returns import Arrived, Verdict
+from shared.flows.asn_export import export_asn, poll_bc_purchase_orders
 from shared.flows.despatch import Despatches
+from shared.flows.receipts import Receipts
 from shared.flows.returns import Returns
 from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
 from shared.flows.stock_adjustments import StockAdjustments
@@ -26,7 +30,7 @@ from shared.store.processed import ProcessedEventStore
 from shared.store.timeline import OrderTimelineStore, TimelineEvent
 from tests.contract.bc.support import EXAMPLE
 from tests.flows.drain import drain_queue, test_settler
-from tests.flows.orders.support import Catalogue, World
+from tests.flows.orders.support import NOTHING, Catalogue, World
 
 
 def app_settings() -> Settings:
@@ -37,10 +41,11 @@ def app_settings() -> Settings:
 
 SETTINGS = app_settings()
 SHIPMENTS, RETURNS, STOCK = SETTINGS.shipments_queue, SETTINGS.returns_queue, SETTINGS.stock_queue
+RECEIPTS, PURCHASE_ORDERS = SETTINGS.receipts_queue, SETTINGS.purchase_orders_queue
 
 
 def warehouse_specs() -> list[QueueSpec]:
-    wanted = {SETTINGS.orders_queue, SHIPMENTS, RETURNS, SETTINGS.stock_queue, SETTINGS.receipts_queue}
+    wanted = {SETTINGS.orders_queue, SHIPMENTS, RETURNS, STOCK, RECEIPTS, PURCHASE_ORDERS}
     return [spec for spec in queue_specs(SETTINGS) if spec.name in wanted]
 
 
@@ -65,6 +70,7 @@ class Warehouse:
     mode: WriteBackMode = WriteBackMode.STANDARD
     settled: Counter[Outcome] = field(default_factory=Counter)
     wait: timedelta = timedelta(hours=24)
+    invoice_on_receipt: bool = False
 
     # --- GIVEN ----------------------------------------------------------------------------------
 
@@ -157,6 +163,99 @@ class Warehouse:
     async def drain_stock(self, *, duplicate_every: int = 0) -> int:
         adjustments = self.stock_adjustments
         return await self.drain(STOCK, "stock_adjustment", adjustments.apply, False, duplicate_every, 400)
+
+    # --- inbound ---------------------------------------------------------------------------------
+
+    def released_po(self, catalogue: Catalogue, lines: Sequence[tuple[str, int]]) -> dict[str, str]:
+        """A released BC purchase order with these (item, quantity) lines from a new vendor."""
+        world = self.world
+        vendor = world.bc_sim.seed(SeedRequest(**NOTHING | {"vendors": 1}))["vendors"][0]
+        body = {
+            "vendorNumber": vendor["number"],
+            "status": "Open",
+            "requestedReceiptDate": "2026-12-01",
+            "purchaseOrderLines": [
+                {"lineType": "Item", "lineObjectNumber": sku, "quantity": qty} for sku, qty in lines
+            ],
+        }
+        return world.bc_sim.seed(SeedRequest(**NOTHING | {"entities": {"purchaseOrders": [body]}}))[
+            "purchaseOrders"
+        ][0]
+
+    async def poll_purchase_orders(self) -> int:
+        result = await poll_bc_purchase_orders(
+            bc=self.world.bc,
+            watermarks=self.world.watermarks,
+            transport=self.world.transport,
+            queue=PURCHASE_ORDERS,
+            clock=self.world.clock,
+        )
+        return result.enqueued
+
+    async def drain_purchase_orders(self) -> int:
+        world = self.world
+
+        async def handle(envelope: Envelope) -> None:
+            await export_asn(
+                envelope,
+                scend=world.scend,
+                cross_references=world.cross_references,
+                exceptions=world.exceptions,
+                is_warehouse_ready=world.ready,
+                dependency_wait=self.wait,
+            )
+
+        return await self.drain(PURCHASE_ORDERS, "asn_export", handle, True, 0, 400)
+
+    @property
+    def receipts(self) -> Receipts:
+        return Receipts(
+            bc=self.world.bc,
+            cross_references=self.world.cross_references,
+            exceptions=self.world.exceptions,
+            mode=self.mode,
+            invoice_on_receipt=self.invoice_on_receipt,
+            clock=self.world.clock,
+            dependency_wait=self.wait,
+        )
+
+    async def drain_receipts(self, *, duplicate_every: int = 0, wait_for_retries: bool = True) -> int:
+        receipts = self.receipts
+        return await self.drain(
+            RECEIPTS, "receipt_confirmation", receipts.confirm, False, duplicate_every, 400, wait_for_retries
+        )
+
+    def asn_of(self, po_number: str) -> Any:
+        return next(
+            a for a in self.world.scend_sim.state.asns.values() if a.client_reference.startswith(po_number)
+        )
+
+    def receive(
+        self,
+        asn_id: str,
+        lines: Sequence[tuple[str, int, int]],
+        *,
+        unexpected: Sequence[tuple[str, int]] = (),
+        final: bool = True,
+    ) -> str:
+        """Scend receives (line_ref, good, damaged) units of the ASN and unadvised (sku, units)."""
+        plan = ReceiptPlan(
+            lines=[Received(ref=ref, qty_received=good, qty_damaged=bad) for ref, good, bad in lines],
+            unexpected=[Received(sku=sku, qty_received=units) for sku, units in unexpected],
+            is_final=final,
+        )
+        sim = self.world.scend_sim.warehouse
+        asn = sim.asn(asn_id)
+        if asn.status in ("created", "awaiting_delivery"):
+            sim.arrive_asn(asn_id)
+        return sim.receive_asn(asn_id, plan).id
+
+    def bc_po_lines(self, po_id: str) -> dict[str, tuple[float, float]]:
+        """line No. → (received, invoiced) in BC."""
+        rows = self.world.bc_sim.docs.state.lines("purchaseOrderLines", po_id)
+        return {
+            str(r["sequence"]): (float(r["receivedQuantity"]), float(r["invoicedQuantity"])) for r in rows
+        }
 
     async def drain_returns(
         self, *, duplicate_every: int = 0, max_rounds: int = 400, wait_for_retries: bool = True
