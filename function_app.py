@@ -18,6 +18,8 @@ from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
 from shared.flows.receipts import Receipts
+from shared.flows.reconciliation import reconcile_stock as run_stock_reconciliation
+from shared.flows.reconciliation import write_reports
 from shared.flows.returns import Returns
 from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
@@ -448,3 +450,21 @@ async def scend_receipts(message: func.ServiceBusMessage) -> None:
     await (await runtime.settler()).run(
         "receipt_confirmation", incoming(message, settings.receipts_queue), handler
     )
+
+
+@app.timer_trigger(schedule="%RECONCILE_STOCK_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def reconcile_stock(timer: func.TimerRequest) -> None:
+    """Scend's stock against BC's inventory, SKU by SKU; the unexplained differences to finance."""
+    runtime = get_runtime()
+    stores = await runtime.stores()
+    summary = await run_stock_reconciliation(
+        scend=runtime.scend(),
+        bc=runtime.bc(),
+        watermarks=stores.watermarks,
+        exceptions=stores.exceptions,
+        reconciliations=stores.reconciliations,
+        clock=lambda: datetime.now(UTC),
+    )
+    if runtime.settings.reports_dir is not None:
+        await write_reports(stores.reconciliations, summary, runtime.settings.reports_dir)
+    log.info("reconcile_stock: %s", summary)

@@ -25,6 +25,7 @@ from shared.settings import Settings, get_settings
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.processed import ProcessedEventStore
+from shared.store.reconciliations import ReconciliationStore
 from shared.store.tables import TableNames, ensure_tables, open_table_service
 from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
@@ -37,6 +38,7 @@ class Stores:
     exceptions: ExceptionStore
     processed_events: ProcessedEventStore
     timeline: OrderTimelineStore
+    reconciliations: ReconciliationStore
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Runtime:
                     exceptions=ExceptionStore(table(self.names.sync_exceptions)),
                     processed_events=ProcessedEventStore(table(self.names.processed_events)),
                     timeline=OrderTimelineStore(table(self.names.order_timeline)),
+                    reconciliations=ReconciliationStore(table(self.names.reconciliations)),
                 )
             return self._stores
 

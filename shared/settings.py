@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from croniter import croniter
@@ -129,6 +130,9 @@ class Settings(BaseSettings):
     despatch_cutoff_hours: int = Field(default=24, ge=1)
     watermark_stale_minutes: int = Field(default=30, ge=1)
     processed_event_retention_days: int = Field(default=30, ge=1)
+    reports_dir: Path | None = Field(
+        default=None, description="where the stock reconciliation writes its CSV and HTML reports"
+    )
     max_webhook_body_bytes: int = Field(default=262_144, ge=1024)
 
     # Telemetry (Azure Monitor is used only when the connection string is set)

@@ -32,6 +32,11 @@ class MasterData:
         query = Query(filter=modified_since(changed_since), orderby=BY_MODIFIED)
         return self._api.iterate(Item, self._api.url("items"), query)
 
+    def iter_items_by_number(self) -> AsyncIterator[Item]:
+        """Every item in item number order (the stock reconciliation's merge), a page at a time."""
+        query = Query(orderby=("number asc",))
+        return self._api.iterate(Item, self._api.url("items"), query)
+
     async def get_item(self, item_id: UUID) -> Item:
         return await self._api.get(Item, self._api.url(f"items({item_id})"))
 

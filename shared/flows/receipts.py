@@ -46,6 +46,7 @@ from shared.bc.models import (
 from shared.bc.models.warehouse import POSTED
 from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
 from shared.flows.asn_export import PO_KIND
+from shared.flows.reconciliation import stock_payload
 from shared.messaging.envelope import Envelope
 from shared.scend.calls import field_places
 from shared.scend.models import Receipt
@@ -79,6 +80,8 @@ class Plan:
     post: dict[UUID, Decimal]
     by_line_no: dict[str, int]
     variances: list[str]
+    arrived: dict[str, float]  # every unit that came in, per SKU
+    unposted: dict[str, float]  # what came in and is not posted: over, unexpected; per SKU
 
 
 def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
@@ -86,13 +89,18 @@ def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
     lines = {str(line.sequence): line for line in order.purchase_order_lines or ()}
     arrived: Counter[str] = Counter()
     damaged: Counter[str] = Counter()
+    by_sku: Counter[str] = Counter()
+    unposted: Counter[str] = Counter()
     variances = []
+    for got in [*receipt.lines, *receipt.unexpected_lines]:
+        by_sku[got.sku] += got.qty_received + got.qty_damaged
     for got in receipt.lines:
         line = lines.get(got.line_ref or "")
         if line is None or line.line_object_number != got.sku:
             variances.append(
                 f"unexpected: {got.qty_received + got.qty_damaged} x {got.sku} (line {got.line_ref})"
             )
+            unposted[got.sku] += got.qty_received + got.qty_damaged
             continue
         arrived[got.line_ref or ""] += got.qty_received + got.qty_damaged
         damaged[got.line_ref or ""] += got.qty_damaged
@@ -100,6 +108,7 @@ def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
         variances.append(
             f"unexpected: {extra.qty_received + extra.qty_damaged} x {extra.sku} (not on the ASN)"
         )
+        unposted[extra.sku] += extra.qty_received + extra.qty_damaged
     post: dict[UUID, Decimal] = {}
     by_line_no: dict[str, int] = {}
     for line_no, units in sorted(arrived.items()):
@@ -110,6 +119,7 @@ def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
             post[line.id] = posted
             by_line_no[line_no] = int(posted)
         if units > expected:
+            unposted[line.line_object_number or ""] += int(units - posted)
             variances.append(
                 f"over: line {line_no} ({line.line_object_number}) {units} arrived, {expected} expected"
             )
@@ -122,7 +132,7 @@ def plan_receipt(order: PurchaseOrder, receipt: Receipt) -> Plan:
             short = line.quantity - line.received_quantity - post.get(line.id, Decimal(0))
             if _is_item(line) and short > 0:
                 variances.append(f"short: line {line_no} ({line.line_object_number}) {short} never arrived")
-    return Plan(post, by_line_no, variances)
+    return Plan(post, by_line_no, variances, dict(by_sku), dict(unposted))
 
 
 @dataclass
@@ -149,7 +159,7 @@ class Receipts:
                 return ReceiptOutcome.ALREADY_DONE
         order = await self._order(ref, receipt)
         plan = plan_receipt(order, receipt)
-        if self.mode is WriteBackMode.STANDARD and not self.invoice_on_receipt:
+        if self._proposing:
             outcome = await self._propose(order, receipt, plan)
             document = None
         elif not plan.post:
@@ -159,9 +169,14 @@ class Receipts:
         else:
             ref, outcome = await self._post_standard(ref, order, receipt, plan)
             document = None
-        await self._variances(order, receipt, plan)  # first: the receipt counts as done once applied
+        posted = outcome in (ReceiptOutcome.POSTED, ReceiptOutcome.ALREADY_DONE) and not self._proposing
+        await self._variances(order, receipt, plan, posted)  # first: the receipt is done once applied
         await self._applied(ref, receipt, plan.by_line_no, document)
         return outcome
+
+    @property
+    def _proposing(self) -> bool:
+        return self.mode is WriteBackMode.STANDARD and not self.invoice_on_receipt
 
     async def _purchase_order_of(self, receipt: Receipt, envelope: Envelope) -> CrossReference:
         ref = await self.cross_references.get_by_scend(PO_KIND, receipt.asn_id)
@@ -253,6 +268,7 @@ class Receipts:
             receipt.id,
             detail=f"purchase order {order.number}, Scend receipt {receipt.id} of"
             f" {receipt.received_at:%Y-%m-%d} (ASN {receipt.asn_reference}): {what}",
+            payload=stock_payload(plan.arrived),  # nothing of it is in BC yet
         )
         return ReceiptOutcome.PROPOSED
 
@@ -267,7 +283,10 @@ class Receipts:
             )
         )
 
-    async def _variances(self, order: PurchaseOrder, receipt: Receipt, plan: Plan) -> None:
+    async def _variances(self, order: PurchaseOrder, receipt: Receipt, plan: Plan, posted: bool) -> None:
+        """One RECEIPT_VARIANCE per receipt. Its payload counts, for the reconciliation, the units
+        that came in and were not posted (when the receipt itself is only proposed, the proposal
+        counts them all)."""
         if not plan.variances:
             await self.exceptions.resolve(RECEIPT_KIND, RECEIPT_VARIANCE, receipt.id, "received as expected")
             return
@@ -278,6 +297,7 @@ class Receipts:
             RECEIPT_VARIANCE,
             receipt.id,
             detail=f"purchase order {order.number}, Scend receipt {receipt.id}: " + "; ".join(plan.variances),
+            payload=stock_payload(plan.unposted) if posted else None,
         )
 
 

@@ -29,6 +29,7 @@ from shared.bc.client import BcClient
 from shared.bc.models import StockAdjustmentDraft, StockAdjustmentLineDraft
 from shared.errors import InvalidMessage, PermanentError
 from shared.flows.item_export import ITEM_KIND
+from shared.flows.reconciliation import stock_payload
 from shared.mapping.adjustments import JournalLine, describe, journal_lines
 from shared.mapping.lookups import Lookups
 from shared.messaging.envelope import Envelope
@@ -103,6 +104,7 @@ class StockAdjustments:
             ADJUSTMENT_NEEDS_REVIEW,
             adjustment.id,
             detail=describe(adjustment, lines, reason),
+            payload=stock_payload({adjustment.sku: adjustment.quantity_delta}),
         )
         return AdjustmentOutcome.PROPOSED
 

@@ -243,16 +243,19 @@ class ContractRestAdapter:
 
     async def get_stock_snapshot(self) -> list[StockLevel]:
         """Every SKU's levels, all pages of `GET /stock` (a plain list, not a feed: no resume)."""
-        levels: list[StockLevel] = []
+        return [level async for page in self.iter_stock_levels() for level in page]
+
+    async def iter_stock_levels(self) -> AsyncIterator[list[StockLevel]]:
+        """`GET /stock` a page at a time, in SKU order: memory stays flat however big the catalogue."""
         cursor: str | None = None
         while True:
             params = {"limit": str(self._page_size)} | ({"cursor": cursor} if cursor else {})
             call = Call("GET", "/stock", "/stock", params=params)
             body = expect(await self._calls.repeatable(call), Resource.READ, call)
-            levels.extend(parse_list(StockLevel, body, call))
+            yield parse_list(StockLevel, body, call)
             next_cursor = body.get("next_cursor")
             if not next_cursor or next_cursor == cursor:
-                return levels
+                return
             cursor = str(next_cursor)
 
     # Feeds

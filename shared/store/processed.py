@@ -18,9 +18,7 @@ from azure.data.tables.aio import TableClient
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.errors import ConcurrencyConflict
-from shared.store.tables import conflicts_as_transient, escape_key, unescape_key, utcnow
-
-TRANSACTION_LIMIT = 100  # operations per entity-group transaction
+from shared.store.tables import TRANSACTION_LIMIT, conflicts_as_transient, escape_key, unescape_key, utcnow
 
 
 class ProcessedEvent(BaseModel):

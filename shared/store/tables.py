@@ -28,6 +28,7 @@ SYNC_EXCEPTIONS = "SyncExceptions"
 PROCESSED_EVENTS = "ProcessedEvents"
 RECONCILIATIONS = "Reconciliations"
 ORDER_TIMELINE = "OrderTimeline"
+TRANSACTION_LIMIT = 100  # operations per entity-group transaction
 
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,29})?$")
 

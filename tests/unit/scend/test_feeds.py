@@ -175,7 +175,7 @@ def test_the_adapter_implements_every_port_method_with_the_ports_parameters() ->
         for name, member in vars(ScendPort).items()
         if inspect.isfunction(member) and not name.startswith("_")
     }
-    assert len(port_methods) == 15
+    assert len(port_methods) == 16
     for name, signature in port_methods.items():
         implemented = inspect.signature(getattr(ContractRestAdapter, name))
         assert list(implemented.parameters) == list(signature.parameters), name
