@@ -331,6 +331,8 @@ async def scend_shipments(message: func.ServiceBusMessage) -> None:
         mode=settings.bc_writeback_mode,
         clock=lambda: datetime.now(UTC),
         dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+        processed=stores.processed_events,
+        retention=timedelta(days=settings.processed_event_retention_days),
     )
 
     async def handler(envelope: Envelope) -> None:
@@ -384,6 +386,8 @@ async def scend_stock(message: func.ServiceBusMessage) -> None:
         exceptions=stores.exceptions,
         lookups=runtime.lookups(),
         mode=settings.bc_writeback_mode,
+        processed=stores.processed_events,
+        retention=timedelta(days=settings.processed_event_retention_days),
     )
 
     async def handler(envelope: Envelope) -> None:
@@ -442,6 +446,8 @@ async def scend_receipts(message: func.ServiceBusMessage) -> None:
         invoice_on_receipt=settings.bc_invoice_on_receipt,
         clock=lambda: datetime.now(UTC),
         dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+        processed=stores.processed_events,
+        retention=timedelta(days=settings.processed_event_retention_days),
     )
 
     async def handler(envelope: Envelope) -> None:
@@ -461,6 +467,7 @@ async def reconcile_stock(timer: func.TimerRequest) -> None:
         scend=runtime.scend(),
         bc=runtime.bc(),
         watermarks=stores.watermarks,
+        processed=stores.processed_events,
         exceptions=stores.exceptions,
         reconciliations=stores.reconciliations,
         clock=lambda: datetime.now(UTC),

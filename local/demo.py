@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,6 +18,7 @@ from shared.messaging.queues import queue_specs
 from shared.scend.rest import ContractRestAdapter
 from shared.settings import load_settings
 from shared.store.exceptions import ExceptionStatus, ExceptionStore, SyncException
+from shared.store.reconciliations import ReconciliationStore, RunSummary
 from shared.store.tables import TableNames, connect, ensure_tables
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     await _step(summary, "BC webhooks", _bc_webhooks(endpoints, summary))
     await _step(summary, "Items and orders to Scend", _items_and_orders(endpoints, summary))
     await _step(summary, "Despatches and returns back in BC", _despatch_and_returns(endpoints, summary))
+    await _step(summary, "Stock and inbound", _stock_and_inbound(endpoints, summary))
     _print(console, endpoints, summary)
     return summary.passed
 
@@ -233,7 +236,13 @@ async def _despatch_and_returns(endpoints: Endpoints, summary: Summary) -> None:
                 headers={"Idempotency-Key": "demo-webhooks"},
                 json={
                     "url": f"{endpoints.devhost}/api/scend/events",
-                    "events": ["shipment.despatched", "return.received", "return.inspected"],
+                    "events": [
+                        "shipment.despatched",
+                        "return.received",
+                        "return.inspected",
+                        "stock.adjusted",
+                        "receipt.created",
+                    ],
                 },
             )
         ).json()
@@ -247,10 +256,14 @@ async def _despatch_and_returns(endpoints: Endpoints, summary: Summary) -> None:
             for r in references
         ]
         full, part = orders
-        # The BC items reached Scend as products without stock (inbound is the next flow): give
-        # the warehouse some, as a transfer from another site would.
-        for sku in {line["sku"] for order in orders for line in order["lines"]}:
-            await scend.put(f"/_sim/stock/{sku}", json={"available": 50})
+        # The BC items reached Scend as products without stock: the opening count puts BC's
+        # inventory on Scend's shelves (a transfer in), so the two start in step.
+        async with client_from_settings(settings) as bc:
+            opening = {
+                i.number: int(i.inventory or 0) async for i in bc.master.iter_items() if i.type == "Inventory"
+            }
+        for sku, units in opening.items():
+            await scend.put(f"/_sim/stock/{sku}", json={"available": units})
         first = part["lines"][0]
         despatches = [
             await scend.post(f"/_sim/orders/{full['id']}/despatch", json={}),
@@ -288,6 +301,63 @@ async def _despatch_and_returns(endpoints: Endpoints, summary: Summary) -> None:
         + (f"draft credit memo {memo.number} ({memo.status})" if memo else "no credit memo"),
         all(shipments.values()) and memo is not None and memo.status == "Draft",
     )
+
+
+async def _stock_and_inbound(endpoints: Endpoints, summary: Summary) -> None:
+    """A released purchase order becomes an ASN and is received; Scend loses a unit; the nightly
+    reconciliation runs now. Standard write-back: both come to people as proposals."""
+    settings = load_settings()
+    master = {"x-functions-key": endpoints.master_key}
+    key = {"Authorization": f"Bearer {settings.scend_api_key.get_secret_value()}"}
+    async with (
+        httpx.AsyncClient(base_url=endpoints.devhost, timeout=30.0) as host,
+        httpx.AsyncClient(base_url=endpoints.scend, headers=key, timeout=30.0) as scend,
+    ):
+        await host.post("/admin/functions/poll_bc_purchase_orders", json={"input": ""}, headers=master)
+        asns = await _eventually(lambda: _scend_held(scend, "asns"), lambda got: bool(got), within=30.0)
+        reference = sorted(asns)[0]
+        asn = (await scend.get("/v1/asns", params={"client_reference": reference})).json()["data"][0]
+        await scend.post(f"/_sim/asns/{asn['id']}/arrive", json={})
+        receipt = (await scend.post(f"/_sim/asns/{asn['id']}/receipts", json={})).json()
+        sku = asn["lines"][0]["sku"]
+        adjustment = (
+            await scend.post("/_sim/adjustments", json={"sku": sku, "reason_code": "LOST", "quantity": 1})
+        ).json()
+        await scend.post("/_sim/webhooks/flush", json={})
+        proposals = await _eventually(
+            lambda: _exceptions(endpoints, kind="receipt"), lambda got: bool(got), within=30.0
+        )
+        reviews = await _eventually(
+            lambda: _exceptions(endpoints, kind="stock-adjustment"), lambda got: bool(got), within=30.0
+        )
+        await host.post("/admin/functions/reconcile_stock", json={"input": ""}, headers=master)
+        run = await _eventually(lambda: _latest_reconciliation(endpoints), lambda got: got is not None, 60.0)
+        folder = settings.reports_dir or Path(".local/reports")
+        reports = await _eventually(lambda: _reports(folder), bool, within=30.0)
+    summary.add(
+        "Stock and inbound (ASN, receipt, adjustment, reconciliation)",
+        f"ASN {reference} received as {receipt.get('id')} → "
+        + (f"{proposals[0].type} for {proposals[0].owner}" if proposals else "nothing")
+        + f"; Scend lost 1 x {sku} ({adjustment.get('id')}) → "
+        + (f"{reviews[0].type} for {reviews[0].owner}" if reviews else "nothing")
+        + (
+            f"; reconciliation {run.run_id}: {run.skus_compared} SKUs, {run.matched} matching,"
+            f" {run.in_flight} in flight, {run.explained} explained, {run.unexplained} unexplained"
+            if run
+            else "; no reconciliation"
+        )
+        + (f"; report {reports[-1]}" if reports else ""),
+        bool(proposals) and bool(reviews) and run is not None and bool(reports),
+    )
+
+
+async def _reports(folder: Path) -> list[Path]:
+    return await asyncio.to_thread(lambda: sorted(folder.glob("stock-*.html")))
+
+
+async def _latest_reconciliation(endpoints: Endpoints) -> RunSummary | None:
+    async with connect(connection_string=endpoints.tables_connection_string) as service:
+        return await ReconciliationStore(service.get_table_client(TableNames().reconciliations)).latest()
 
 
 async def _posted_shipments(bc: BcClient, numbers: list[str]) -> dict[str, int]:

@@ -53,6 +53,7 @@ from shared.scend.models import Shipment
 from shared.settings import WriteBackMode
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
+from shared.store.processed import RETENTION, ProcessedEventStore
 from shared.store.timeline import OrderTimelineStore, Stage
 
 SHIPMENT_KIND = "shipment"
@@ -85,6 +86,8 @@ class Despatches:
     mode: WriteBackMode
     clock: Callable[[], datetime]
     dependency_wait: timedelta
+    processed: ProcessedEventStore
+    retention: timedelta = RETENTION
 
     async def confirm(self, envelope: Envelope) -> DespatchOutcome:
         """Apply one Scend shipment to its BC order; see the module docstring."""
@@ -101,6 +104,7 @@ class Despatches:
             bc_document = None
         ref = await self._applied(ref, shipment, units, bc_document)
         await self._tell(ref, shipment, units, tracking, bc_document)
+        await self.processed.record(SHIPMENT_KIND, shipment.id, outcome.value, self.retention)
         return outcome
 
     # --- which order --------------------------------------------------------------------------------

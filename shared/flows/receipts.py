@@ -53,6 +53,7 @@ from shared.scend.models import Receipt
 from shared.settings import WriteBackMode
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
+from shared.store.processed import RETENTION, ProcessedEventStore
 
 RECEIPT_KIND = "receipt"
 RECEIPT_VARIANCE, RECEIPT_NEEDS_POSTING = "RECEIPT_VARIANCE", "RECEIPT_NEEDS_POSTING"
@@ -146,9 +147,16 @@ class Receipts:
     invoice_on_receipt: bool
     clock: Callable[[], datetime]
     dependency_wait: timedelta
+    processed: ProcessedEventStore
+    retention: timedelta = RETENTION
 
     async def confirm(self, envelope: Envelope) -> ReceiptOutcome:
         receipt = receipt_of(envelope)
+        outcome = await self._confirm(receipt, envelope)
+        await self.processed.record(RECEIPT_KIND, receipt.id, outcome.value, self.retention)
+        return outcome
+
+    async def _confirm(self, receipt: Receipt, envelope: Envelope) -> ReceiptOutcome:
         ref = await self._purchase_order_of(receipt, envelope)
         if receipt.id in ref.tracked_dict("receipts"):
             return ReceiptOutcome.ALREADY_DONE

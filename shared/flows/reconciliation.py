@@ -8,8 +8,9 @@ order a few SKUs differently), so an ordering quirk is not reported as a differe
 
 For each SKU, variance = Scend on hand − BC inventory, and it is explained, in this order, by:
 
-1. **in flight**: Scend records the integration has not read yet (after the feed cursors):
-   despatches (−units), receipts (+units arrived), adjustments (+on-hand change);
+1. **in flight**: Scend records the integration has not handled yet (after the feed cursors,
+   with no processed-event row and no open exception): despatches (−units), receipts (+units
+   arrived), adjustments (+on-hand change);
 2. **open exceptions**: documents parked or proposed, never posted in BC: a despatch
    (`ORPHANED_FULFILMENT`, `QUANTITY_MISMATCH`, …: −units), an adjustment awaiting review
    (+change), a receipt awaiting posting or its unposted over/unexpected units (+units);
@@ -44,6 +45,7 @@ from shared.messaging.envelope import Envelope
 from shared.scend.models import Receipt, Shipment, StockAdjustment
 from shared.scend.port import ScendPort
 from shared.store.exceptions import ExceptionStatus, ExceptionStore
+from shared.store.processed import ProcessedEventStore
 from shared.store.reconciliations import (
     Classification,
     ReconciliationStore,
@@ -74,23 +76,35 @@ class Contributions:
 # --- what is in flight: Scend records after the feed cursors ----------------------------------------
 
 
-async def in_flight(scend: ScendPort, watermarks: WatermarkStore) -> Contributions:
-    """Despatches, receipts and adjustments Scend has recorded and the integration not yet read."""
+async def in_flight(
+    scend: ScendPort, watermarks: WatermarkStore, processed: ProcessedEventStore, exceptions: ExceptionStore
+) -> Contributions:
+    """Despatches, receipts and adjustments Scend has recorded that are in neither BC nor an open
+    exception: after the feed cursors, and not handled yet (a webhook may have brought a record
+    before the feed poll read past it: its processed-event row, or its parked exception, says so)."""
     found = Contributions()
 
     async def cursor(feed: str) -> str | None:
         mark = await watermarks.get(f"poll_scend_{feed}", "scend")
         return mark.value if mark is not None and mark.value else None
 
+    async def pending(kind: str, record_id: str) -> bool:
+        if await processed.get(kind, record_id) is not None:
+            return False
+        return not await exceptions.open_for(kind, record_id)
+
     async for page in scend.iter_shipments(await cursor("shipments")):
         for shipment in page.records:
-            _shipment(found, shipment, -1)
+            if await pending("shipment", shipment.id):
+                _shipment(found, shipment, -1)
     async for receipt_page in scend.iter_receipts(await cursor("receipts")):
         for receipt in receipt_page.records:
-            _receipt(found, receipt)
+            if await pending("receipt", receipt.id):
+                _receipt(found, receipt)
     async for adjustment_page in scend.iter_adjustments(await cursor("adjustments")):
         for adjustment in adjustment_page.records:
-            found.add(adjustment.sku, adjustment.quantity_delta)
+            if await pending("stock-adjustment", adjustment.id):
+                found.add(adjustment.sku, adjustment.quantity_delta)
     return found
 
 
@@ -228,6 +242,7 @@ async def reconcile_stock(
     scend: ScendPort,
     bc: BcClient,
     watermarks: WatermarkStore,
+    processed: ProcessedEventStore,
     exceptions: ExceptionStore,
     reconciliations: ReconciliationStore,
     clock: Callable[[], datetime],
@@ -235,7 +250,7 @@ async def reconcile_stock(
     """Compare every SKU and store the run; see the module docstring."""
     started = clock()
     run_id = run_id_for(started, secrets.token_hex(2))
-    flight = await in_flight(scend, watermarks)
+    flight = await in_flight(scend, watermarks, processed, exceptions)
     explained = await explained_by_exceptions(exceptions)
     flagged = await _open_variances(exceptions)
     counts: Counter[str] = Counter()

@@ -19,6 +19,7 @@ changed by a posting that leaves a ledger entry: never by writing `items.invento
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -38,6 +39,7 @@ from shared.scend.models import StockAdjustment
 from shared.settings import WriteBackMode
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
+from shared.store.processed import RETENTION, ProcessedEventStore
 
 ADJUSTMENT_KIND = "stock-adjustment"
 ADJUSTMENT_NEEDS_REVIEW = "ADJUSTMENT_NEEDS_REVIEW"
@@ -67,9 +69,16 @@ class StockAdjustments:
     exceptions: ExceptionStore
     lookups: Lookups
     mode: WriteBackMode
+    processed: ProcessedEventStore
+    retention: timedelta = RETENTION
 
     async def apply(self, envelope: Envelope) -> AdjustmentOutcome:
         adjustment = adjustment_of(envelope)
+        outcome = await self._apply(adjustment)
+        await self.processed.record(ADJUSTMENT_KIND, adjustment.id, outcome.value, self.retention)
+        return outcome
+
+    async def _apply(self, adjustment: StockAdjustment) -> AdjustmentOutcome:
         lines = journal_lines(adjustment, self.lookups)
         if not lines:
             return AdjustmentOutcome.NO_EFFECT

@@ -64,6 +64,7 @@ class ContractRestAdapter:
         requests_per_minute: int = 120,
         timeout_seconds: float = 20.0,
         page_size: int = 100,
+        snapshot_page_size: int = 500,
         backoff: Backoff | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -90,6 +91,7 @@ class ContractRestAdapter:
         self._calls = CallRunner(http, backoff or SCEND_BACKOFF, sleep, jitter)
         self._secrets = list(webhook_secrets)
         self._page_size = page_size
+        self._snapshot_page_size = snapshot_page_size  # the contract's largest page: 40 reads per 20,000 SKUs
         self._clock = clock
 
     @classmethod
@@ -249,7 +251,7 @@ class ContractRestAdapter:
         """`GET /stock` a page at a time, in SKU order: memory stays flat however big the catalogue."""
         cursor: str | None = None
         while True:
-            params = {"limit": str(self._page_size)} | ({"cursor": cursor} if cursor else {})
+            params = {"limit": str(self._snapshot_page_size)} | ({"cursor": cursor} if cursor else {})
             call = Call("GET", "/stock", "/stock", params=params)
             body = expect(await self._calls.repeatable(call), Resource.READ, call)
             yield parse_list(StockLevel, body, call)

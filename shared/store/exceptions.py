@@ -219,15 +219,18 @@ class ExceptionStore:
         saved = await self._read_modify_write(kind, exception_type, business_key, change)
         return saved or await self.get(kind, exception_type, business_key)
 
-    async def resolve_document(self, kind: str, business_key: str, resolution: str) -> list[SyncException]:
-        """Resolve every open exception of one document (it has just gone through); return them."""
+    async def open_for(self, kind: str, business_key: str) -> list[SyncException]:
+        """The open exceptions of one document."""
         query = "PartitionKey eq @kind and business_key eq @key and status eq @open"
         parameters = {"kind": escape_key(kind), "key": business_key, "open": ExceptionStatus.OPEN.value}
-        open_rows = [
+        return [
             _from_entity(entity) async for entity in self._table.query_entities(query, parameters=parameters)
         ]
+
+    async def resolve_document(self, kind: str, business_key: str, resolution: str) -> list[SyncException]:
+        """Resolve every open exception of one document (it has just gone through); return them."""
         resolved = []
-        for row in open_rows:
+        for row in await self.open_for(kind, business_key):
             saved = await self.resolve(kind, row.type, business_key, resolution)
             if saved is not None and saved.status is ExceptionStatus.RESOLVED:
                 resolved.append(saved)

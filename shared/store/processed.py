@@ -20,6 +20,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from shared.errors import ConcurrencyConflict
 from shared.store.tables import TRANSACTION_LIMIT, conflicts_as_transient, escape_key, unescape_key, utcnow
 
+RETENTION = timedelta(days=30)  # PROCESSED_EVENT_RETENTION_DAYS' default
+
 
 class ProcessedEvent(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -135,7 +135,7 @@ class Warehouse:
         return Despatches(
             bc=self.world.bc, cross_references=self.world.cross_references,
             exceptions=self.world.exceptions, timeline=self.timeline, lookups=self.world.lookups,
-            mode=self.mode, clock=self.world.clock, dependency_wait=self.wait,
+            mode=self.mode, clock=self.world.clock, dependency_wait=self.wait, processed=self.processed,
         )  # fmt: skip
 
     @property
@@ -157,7 +157,7 @@ class Warehouse:
     def stock_adjustments(self) -> StockAdjustments:
         return StockAdjustments(
             bc=self.world.bc, cross_references=self.world.cross_references, exceptions=self.world.exceptions,
-            lookups=self.world.lookups, mode=self.mode,
+            lookups=self.world.lookups, mode=self.mode, processed=self.processed,
         )  # fmt: skip
 
     async def drain_stock(self, *, duplicate_every: int = 0) -> int:
@@ -217,6 +217,7 @@ class Warehouse:
             invoice_on_receipt=self.invoice_on_receipt,
             clock=self.world.clock,
             dependency_wait=self.wait,
+            processed=self.processed,
         )
 
     async def drain_receipts(self, *, duplicate_every: int = 0, wait_for_retries: bool = True) -> int:

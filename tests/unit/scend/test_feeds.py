@@ -166,7 +166,7 @@ async def test_the_stock_snapshot_reads_every_page_until_the_cursor_is_null() ->
     async with make_adapter(script) as scend:
         levels = await scend.get_stock_snapshot()
     assert [(s.sku, s.on_hand) for s in levels] == [("1000-BLU", 42), ("2000-RED", 42)]
-    assert script.sent == ["GET /stock?limit=100", "GET /stock?limit=100&cursor=s1"]
+    assert script.sent == ["GET /stock?limit=500", "GET /stock?limit=500&cursor=s1"]
 
 
 def test_the_adapter_implements_every_port_method_with_the_ports_parameters() -> None:
