@@ -335,11 +335,9 @@ async def scend_shipments(message: func.ServiceBusMessage) -> None:
         retention=timedelta(days=settings.processed_event_retention_days),
     )
 
-    async def handler(envelope: Envelope) -> None:
-        await despatches.confirm(envelope)
-
-    await (await runtime.settler()).run(
-        "shipment_confirmation", incoming(message, settings.shipments_queue), handler
+    settler = await runtime.settler()
+    await settler.run(
+        "shipment_confirmation", incoming(message, settings.shipments_queue), despatches.confirm
     )
 
 
@@ -361,12 +359,8 @@ async def scend_returns(message: func.ServiceBusMessage) -> None:
         dependency_wait=timedelta(hours=settings.dependency_wait_hours),
     )
 
-    async def handler(envelope: Envelope) -> None:
-        await returns.handle(envelope)
-
-    await (await runtime.settler()).run(
-        "return_to_credit_memo", incoming(message, settings.returns_queue), handler
-    )
+    settler = await runtime.settler()
+    await settler.run("return_to_credit_memo", incoming(message, settings.returns_queue), returns.handle)
 
 
 # ── Stock stays true: adjustments, inbound, reconciliation ──────────────────────────────────────────
@@ -390,10 +384,8 @@ async def scend_stock(message: func.ServiceBusMessage) -> None:
         retention=timedelta(days=settings.processed_event_retention_days),
     )
 
-    async def handler(envelope: Envelope) -> None:
-        await adjustments.apply(envelope)
-
-    await (await runtime.settler()).run("stock_adjustment", incoming(message, settings.stock_queue), handler)
+    settler = await runtime.settler()
+    await settler.run("stock_adjustment", incoming(message, settings.stock_queue), adjustments.apply)
 
 
 @app.timer_trigger(schedule="%POLL_BC_PURCHASE_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
@@ -450,12 +442,8 @@ async def scend_receipts(message: func.ServiceBusMessage) -> None:
         retention=timedelta(days=settings.processed_event_retention_days),
     )
 
-    async def handler(envelope: Envelope) -> None:
-        await receipts.confirm(envelope)
-
-    await (await runtime.settler()).run(
-        "receipt_confirmation", incoming(message, settings.receipts_queue), handler
-    )
+    settler = await runtime.settler()
+    await settler.run("receipt_confirmation", incoming(message, settings.receipts_queue), receipts.confirm)
 
 
 @app.timer_trigger(schedule="%RECONCILE_STOCK_SCHEDULE%", arg_name="timer", run_on_startup=False)

@@ -86,7 +86,7 @@ def shell_backoff(settings: Settings) -> Backoff:
     )
 
 
-Handler = Callable[[Envelope], Awaitable[None]]
+Handler = Callable[[Envelope], Awaitable[object]]  # what a flow returns (its outcome) is for its tests
 
 
 @dataclass(slots=True)
