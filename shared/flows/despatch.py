@@ -15,10 +15,9 @@ and the shipment's `client_reference`, which this integration made, for the wait
   `shipAndInvoice` (it invoices too: the API has no ship-only action). `extension`: the companion
   API's shipment confirmation with agent, service and tracking number, ship only.
 - **Exactly once per shipment id.** The order's cross-reference lists applied shipments. Standard
-  posting is a once-only write, so before it a `posting` marker with every line's Quantity Shipped
-  is saved; after a timeout the next attempt reads the order: shipped moved by our units →
-  committed, unchanged → post again (the race: BC commits, the answer is lost, a blind resend
-  would ship and invoice twice). The extension is idempotent on the shipment id by contract.
+  posting is a once-only write behind a posting marker (`posting_marker`: after a lost answer the
+  next attempt reads Quantity Shipped before posting again). The extension is idempotent on the
+  shipment id by contract.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -42,9 +40,10 @@ from shared.bc.models import (
     ShipmentConfirmationLineDraft,
 )
 from shared.bc.models.warehouse import POSTED
-from shared.errors import InvalidMessage, PermanentError, TransientError
+from shared.errors import InvalidMessage, PermanentError
 from shared.flows.order_links import linked_order
 from shared.flows.order_release import DESPATCHED_IN_FULL as COMPLETE
+from shared.flows.posting_marker import PostingMarker, cleared
 from shared.mapping.despatch import Tracking, despatched_units, tracking_of
 from shared.mapping.lookups import Lookups
 from shared.messaging.envelope import Envelope
@@ -58,7 +57,6 @@ from shared.store.timeline import OrderTimelineStore, Stage
 
 SHIPMENT_KIND = "shipment"
 ORPHANED_FULFILMENT, QUANTITY_MISMATCH = "ORPHANED_FULFILMENT", "QUANTITY_MISMATCH"
-STALE_POSTING = timedelta(minutes=15)  # BC cancels a request after 8 min: a marker this old is settled
 PARTIAL = "partial"
 
 
@@ -136,58 +134,42 @@ class Despatches:
         self, ref: CrossReference, shipment: Shipment, units: dict[int, int]
     ) -> tuple[CrossReference, DespatchOutcome]:
         """Returns the cross-reference as saved last (its ETag guards the next write)."""
-        marker = ref.tracked().get("posting")
-        if isinstance(marker, dict):
-            ref, committed = await self._settle_marker(ref, marker, shipment)
-            if committed is not None:
+        marker = PostingMarker.of(ref)
+        if marker is not None:
+            marker.wait_if_running(shipment.id, self.clock(), f"order {ref.bc_number}")
+            committed = marker.committed(await self._shipped_now(ref))
+            settled = {marker.document: marker.as_applied(self.clock())} if committed else {}
+            ref = await self.cross_references.save(
+                cleared(ref).with_tracking(shipments=ref.tracked_dict("shipments") | settled)
+            )
+            if committed and marker.document == shipment.id:
                 return ref, DespatchOutcome.ALREADY_POSTED
         order = await self._bc_order(ref, shipment)
         lines = _lines_for(order, shipment, units)
-        before = {str(seq): str(line.shipped_quantity) for seq, line in lines.items()}
-        marked = ref.with_tracking(
-            posting={"shipment": shipment.id, "before": before, "units": _keyed(units), "since": self._now()},
+        ref = await self.cross_references.save(
+            PostingMarker(
+                document=shipment.id,
+                before={str(seq): str(line.shipped_quantity) for seq, line in lines.items()},
+                units={str(seq): str(qty) for seq, qty in units.items()},
+                since=self.clock(),
+            ).on(ref)
         )
-        ref = await self.cross_references.save(marked)
         try:
             await self.bc.sales.post_shipment_and_invoice(
                 order, {line.id: Decimal(units[seq]) for seq, line in lines.items()}
             )
         except BcFailure:
-            await self.cross_references.save(ref.with_tracking(posting=None))  # nothing posted
+            await self.cross_references.save(cleared(ref))  # BC refused: nothing was posted
             raise
         return ref, DespatchOutcome.POSTED
 
-    async def _settle_marker(
-        self, ref: CrossReference, marker: dict[str, Any], shipment: Shipment
-    ) -> tuple[CrossReference, bool | None]:
-        """Decide a posting left in doubt. Returns (ref, True) when this shipment's posting had
-        committed; (ref, None) when the way is clear to post. Another shipment's fresh marker
-        means its posting may still be running: wait (sessions make this rare)."""
-        owner = str(marker.get("shipment"))
-        since = datetime.fromisoformat(str(marker.get("since")))
-        if owner != shipment.id and self.clock() - since < STALE_POSTING:
-            raise TransientError(f"shipment {owner} of order {ref.bc_number} is being posted")
-        committed = await self._committed(ref, marker)
-        settled = {owner: _entry(marker, self._now())} if committed else {}
-        ref = await self.cross_references.save(
-            ref.with_tracking(posting=None, shipments=ref.tracked_dict("shipments") | settled)
-        )
-        return ref, (True if committed and owner == shipment.id else None)
-
-    async def _committed(self, ref: CrossReference, marker: dict[str, Any]) -> bool:
-        """Whether the marked posting reached BC: every marked line shipped its units (a fully
-        shipped and invoiced order is deleted by BC, which proves it too)."""
+    async def _shipped_now(self, ref: CrossReference) -> dict[str, Decimal] | None:
+        """Each line's Quantity Shipped now; None when BC has removed the (fully invoiced) order."""
         try:
             order = await self.bc.sales.get_order(UUID(ref.bc_id))
         except BcRecordNotFound:
-            return True
-        shipped = {str(line.sequence): line.shipped_quantity for line in order.sales_order_lines or ()}
-        before = marker.get("before") or {}
-        units = marker.get("units") or {}
-        return all(
-            shipped.get(seq, Decimal(0)) >= Decimal(str(before.get(seq, "0"))) + Decimal(str(qty))
-            for seq, qty in units.items()
-        )
+            return None
+        return {str(line.sequence): line.shipped_quantity for line in order.sales_order_lines or ()}
 
     # --- extension: the companion API's shipment confirmation ------------------------------------------
 
@@ -223,7 +205,7 @@ class Despatches:
         shipments = ref.tracked_dict("shipments") | {shipment.id: entry}
         despatch = COMPLETE if shipment.is_final_for_order else PARTIAL
         return await self.cross_references.save(
-            ref.with_tracking(posting=None, shipments=shipments, despatch=despatch)
+            cleared(ref).with_tracking(shipments=shipments, despatch=despatch)
         )
 
     async def _tell(
@@ -303,7 +285,3 @@ def _lines_for(
 
 def _keyed(units: dict[int, int]) -> dict[str, int]:
     return {str(seq): qty for seq, qty in sorted(units.items())}
-
-
-def _entry(marker: dict[str, Any], at: str) -> dict[str, Any]:
-    return {"units": marker.get("units") or {}, "at": at, "bc_shipment": None, "settled_in_doubt": True}

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -44,8 +43,9 @@ from shared.bc.models import (
     ReceiptConfirmationLineDraft,
 )
 from shared.bc.models.warehouse import POSTED
-from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
+from shared.errors import InvalidMessage, PermanentError, WaitingForDependency
 from shared.flows.asn_export import PO_KIND
+from shared.flows.posting_marker import PostingMarker, cleared
 from shared.flows.reconciliation import stock_payload
 from shared.messaging.envelope import Envelope
 from shared.scend.calls import field_places
@@ -57,7 +57,6 @@ from shared.store.processed import RETENTION, ProcessedEventStore
 
 RECEIPT_KIND = "receipt"
 RECEIPT_VARIANCE, RECEIPT_NEEDS_POSTING = "RECEIPT_VARIANCE", "RECEIPT_NEEDS_POSTING"
-STALE_POSTING = timedelta(minutes=15)
 
 
 class ReceiptOutcome(StrEnum):
@@ -225,38 +224,33 @@ class Receipts:
     async def _post_standard(
         self, ref: CrossReference, order: PurchaseOrder, receipt: Receipt, plan: Plan
     ) -> tuple[CrossReference, ReceiptOutcome]:
-        """receiveAndInvoice behind a posting marker (the race and its settling: `despatch`)."""
-        marker = ref.tracked().get("posting")
-        if isinstance(marker, dict):
-            owner, since = str(marker.get("receipt")), datetime.fromisoformat(str(marker.get("since")))
-            if owner != receipt.id and self.clock() - since < STALE_POSTING:
-                raise TransientError(f"receipt {owner} of purchase order {order.number} is being posted")
-            committed = _committed(order, marker)
-            settled = {owner: {"units": marker.get("units"), "settled_in_doubt": True}} if committed else {}
+        """receiveAndInvoice behind a posting marker (`posting_marker`)."""
+        marker = PostingMarker.of(ref)
+        if marker is not None:
+            marker.wait_if_running(receipt.id, self.clock(), f"purchase order {order.number}")
+            committed = marker.committed(_received(order))
+            settled = {marker.document: marker.as_applied(self.clock())} if committed else {}
             ref = await self.cross_references.save(
-                ref.with_tracking(posting=None, receipts=ref.tracked_dict("receipts") | settled)
+                cleared(ref).with_tracking(receipts=ref.tracked_dict("receipts") | settled)
             )
-            if committed and owner == receipt.id:
+            if committed and marker.document == receipt.id:
                 return ref, ReceiptOutcome.ALREADY_DONE
             if committed:
                 order = await self._order(ref, receipt)
                 plan = plan_receipt(order, receipt)
         lines = {line.id: line for line in order.purchase_order_lines or ()}
-        before = {str(lines[i].sequence): str(lines[i].received_quantity) for i in plan.post}
-        units = {str(lines[i].sequence): str(q) for i, q in plan.post.items()}
-        marked = ref.with_tracking(
-            posting={
-                "receipt": receipt.id,
-                "before": before,
-                "units": units,
-                "since": self.clock().isoformat(),
-            },
+        ref = await self.cross_references.save(
+            PostingMarker(
+                document=receipt.id,
+                before={str(lines[i].sequence): str(lines[i].received_quantity) for i in plan.post},
+                units={str(lines[i].sequence): str(q) for i, q in plan.post.items()},
+                since=self.clock(),
+            ).on(ref)
         )
-        ref = await self.cross_references.save(marked)
         try:
             await self.bc.purchasing.post_receipt_and_invoice(order, plan.post)
         except BcFailure:
-            await self.cross_references.save(ref.with_tracking(posting=None))
+            await self.cross_references.save(cleared(ref))  # BC refused: nothing was posted
             raise
         return ref, ReceiptOutcome.POSTED
 
@@ -283,12 +277,12 @@ class Receipts:
     async def _applied(
         self, ref: CrossReference, receipt: Receipt, by_line_no: dict[str, int], document: str | None
     ) -> None:
+        """Record the receipt as applied, If-Match the copy this attempt saved or read last."""
         entry = {"units": by_line_no, "at": self.clock().isoformat(), "bc_receipt": document}
-        current = await self.cross_references.get_by_bc(PO_KIND, ref.bc_id) or ref
+        marker = PostingMarker.of(ref)
+        ours = cleared(ref) if marker is not None and marker.document == receipt.id else ref
         await self.cross_references.save(
-            current.with_tracking(
-                posting=None, receipts=current.tracked_dict("receipts") | {receipt.id: entry}
-            )
+            ours.with_tracking(receipts=ref.tracked_dict("receipts") | {receipt.id: entry})
         )
 
     async def _variances(self, order: PurchaseOrder, receipt: Receipt, plan: Plan, posted: bool) -> None:
@@ -313,10 +307,5 @@ def _is_item(line: PurchaseOrderLine) -> bool:
     return line.line_type == "Item"
 
 
-def _committed(order: PurchaseOrder, marker: dict[str, Any]) -> bool:
-    received = {str(line.sequence): line.received_quantity for line in order.purchase_order_lines or ()}
-    before, units = marker.get("before") or {}, marker.get("units") or {}
-    return all(
-        received.get(n, Decimal(0)) >= Decimal(str(before.get(n, "0"))) + Decimal(str(q))
-        for n, q in units.items()
-    )
+def _received(order: PurchaseOrder) -> dict[str, Decimal]:
+    return {str(line.sequence): line.received_quantity for line in order.purchase_order_lines or ()}
