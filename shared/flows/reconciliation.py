@@ -8,9 +8,10 @@ order a few SKUs differently), so an ordering quirk is not reported as a differe
 
 For each SKU, variance = Scend on hand − BC inventory, and it is explained, in this order, by:
 
-1. **in flight**: Scend records the integration has not handled yet (after the feed cursors,
-   with no processed-event row and no open exception): despatches (−units), receipts (+units
-   arrived), adjustments (+on-hand change);
+1. **in flight**: Scend records the integration has not handled yet (no processed-event row and
+   no open exception: still queued, not polled yet, or on their way by webhook), read from the
+   reconciliation's own position in each feed: despatches (−units), receipts (+units arrived),
+   adjustments (+on-hand change);
 2. **open exceptions**: documents parked or proposed, never posted in BC: a despatch
    (`ORPHANED_FULFILMENT`, `QUANTITY_MISMATCH`, …: −units), an adjustment awaiting review
    (+change), a receipt awaiting posting or its unposted over/unexpected units (+units);
@@ -42,7 +43,7 @@ from pydantic import ValidationError
 
 from shared.bc.client import BcClient
 from shared.messaging.envelope import Envelope
-from shared.scend.models import Receipt, Shipment, StockAdjustment
+from shared.scend.models import FeedPage, Receipt, Shipment, StockAdjustment
 from shared.scend.port import ScendPort
 from shared.store.exceptions import ExceptionStatus, ExceptionStore
 from shared.store.processed import ProcessedEventStore
@@ -53,7 +54,7 @@ from shared.store.reconciliations import (
     SkuVariance,
     run_id_for,
 )
-from shared.store.watermarks import WatermarkStore
+from shared.store.watermarks import Watermark, WatermarkStore
 
 log = logging.getLogger(__name__)
 
@@ -73,38 +74,62 @@ class Contributions:
             self.units[sku] += quantity
 
 
-# --- what is in flight: Scend records after the feed cursors ----------------------------------------
+# --- what is in flight: Scend records not handled yet -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    name: str  # as in scend_feeds.FEEDS
+    kind: str  # the envelope kind its records travel as
+    read: Callable[[ScendPort, str | None], AsyncIterator[FeedPage[Any]]]
+    effect: Callable[[Contributions, Any], None]
+
+
+_FEEDS = (
+    _Feed("shipments", "shipment", lambda s, c: s.iter_shipments(c), lambda f, r: _shipment(f, r, -1)),
+    _Feed("receipts", "receipt", lambda s, c: s.iter_receipts(c), lambda f, r: _receipt(f, r)),
+    _Feed("adjustments", "stock-adjustment", lambda s, c: s.iter_adjustments(c),
+          lambda f, r: f.add(r.sku, r.quantity_delta)),
+)  # fmt: skip
+RECONCILED_UP_TO = "reconcile_stock"  # Watermarks flow of the reconciliation's own feed positions
 
 
 async def in_flight(
-    scend: ScendPort, watermarks: WatermarkStore, processed: ProcessedEventStore, exceptions: ExceptionStore
+    scend: ScendPort,
+    watermarks: WatermarkStore,
+    processed: ProcessedEventStore,
+    exceptions: ExceptionStore,
+    clock: Callable[[], datetime],
 ) -> Contributions:
     """Despatches, receipts and adjustments Scend has recorded that are in neither BC nor an open
-    exception: after the feed cursors, and not handled yet (a webhook may have brought a record
-    before the feed poll read past it: its processed-event row, or its parked exception, says so)."""
+    exception yet: read by the poll but still queued, not read yet, or on their way by webhook.
+
+    Each feed is read from the reconciliation's own position (`Watermarks` flow
+    `reconcile_stock`, source = the feed; the first run reads the feed once from its beginning), and a record
+    counts unless a processed-event row (handled) or an open exception (parked, proposed) covers it.
+    The position then moves past every page whose records, and all before them, are covered, so
+    each run reads only what happened since the last fully handled record: never the history."""
     found = Contributions()
-
-    async def cursor(feed: str) -> str | None:
-        mark = await watermarks.get(f"poll_scend_{feed}", "scend")
-        return mark.value if mark is not None and mark.value else None
-
-    async def pending(kind: str, record_id: str) -> bool:
-        if await processed.get(kind, record_id) is not None:
-            return False
-        return not await exceptions.open_for(kind, record_id)
-
-    async for page in scend.iter_shipments(await cursor("shipments")):
-        for shipment in page.records:
-            if await pending("shipment", shipment.id):
-                _shipment(found, shipment, -1)
-    async for receipt_page in scend.iter_receipts(await cursor("receipts")):
-        for receipt in receipt_page.records:
-            if await pending("receipt", receipt.id):
-                _receipt(found, receipt)
-    async for adjustment_page in scend.iter_adjustments(await cursor("adjustments")):
-        for adjustment in adjustment_page.records:
-            if await pending("stock-adjustment", adjustment.id):
-                found.add(adjustment.sku, adjustment.quantity_delta)
+    for feed in _FEEDS:
+        mark = await watermarks.get(RECONCILED_UP_TO, feed.name)
+        start = mark.value or None if mark is not None else None
+        settled_to, all_settled = start, True
+        async for page in feed.read(scend, start):
+            for record in page.records:
+                if await processed.get(feed.kind, record.id) is None and not await exceptions.open_for(
+                    feed.kind, record.id
+                ):
+                    feed.effect(found, record)
+                    all_settled = False
+            if all_settled:
+                settled_to = page.next_cursor
+        if settled_to != start or mark is None:
+            await watermarks.save(
+                Watermark(
+                    flow=RECONCILED_UP_TO, source=feed.name, value=settled_to or "", last_success=clock(),
+                    etag=mark.etag if mark is not None else None,
+                )
+            )  # fmt: skip
     return found
 
 
@@ -250,7 +275,7 @@ async def reconcile_stock(
     """Compare every SKU and store the run; see the module docstring."""
     started = clock()
     run_id = run_id_for(started, secrets.token_hex(2))
-    flight = await in_flight(scend, watermarks, processed, exceptions)
+    flight = await in_flight(scend, watermarks, processed, exceptions, clock)
     explained = await explained_by_exceptions(exceptions)
     flagged = await _open_variances(exceptions)
     counts: Counter[str] = Counter()

@@ -102,6 +102,10 @@ async def test_every_class_of_difference_is_found_exactly(
         [Shelf("AA-SCEND-ONLY", 2)],
     )
     unexplained = {numbers[30]: 7, numbers[SKUS // 2]: -1, "ZZ-BC-ONLY": -5, "AA-SCEND-ONLY": 2}
+    # in flight too: read by the feed poll, still waiting in the queue
+    adjust(warehouse, numbers[50], "FOUND", 2)
+    await warehouse.poll("adjustments")
+    in_flight[numbers[50]] = +2
     # a service item holds no stock and is left out
     world.bc_sim.seed(
         SeedRequest(**NOTHING | {"entities": {"items": [{"number": "SERVICE-1", "type": "Service"}]}})
@@ -126,7 +130,7 @@ async def test_every_class_of_difference_is_found_exactly(
     for sku, units in {**in_flight, **explained, **unexplained}.items():
         assert rows[sku].variance == units, sku
     assert (summary.matched, summary.in_flight, summary.explained, summary.unexplained) == (
-        SKUS + 2 - 9, 2, 3, 4
+        SKUS + 2 - 10, 3, 3, 4
     )  # fmt: skip
     assert (summary.only_in_bc, summary.only_in_scend) == (1, 1)
     # AND one STOCK_VARIANCE per unexplained SKU, for finance
@@ -151,6 +155,21 @@ async def test_every_class_of_difference_is_found_exactly(
     latest = await reconciliations.latest()
     assert latest is not None
     assert latest.run_id == again.run_id
+
+    # WHEN the queued adjustment is handled (standard mode: proposed), a third run explains it, and
+    # the reconciliation's own position in the feed has moved past everything handled
+    await warehouse.drain_stock()
+    world.clock.advance(timedelta(minutes=5))
+    third = await reconcile_stock(
+        scend=world.scend, bc=world.bc, watermarks=world.watermarks, processed=warehouse.processed,
+        exceptions=world.exceptions, reconciliations=reconciliations, clock=world.clock,
+    )  # fmt: skip
+    latest_rows = {row.sku: row async for row in reconciliations.variances(third.run_id)}
+    assert latest_rows[numbers[50]].classification is Classification.EXPLAINED
+    assert (third.in_flight, third.explained) == (0, 6)  # every queued adjustment is now a proposal
+    position = await world.watermarks.get("reconcile_stock", "adjustments")
+    assert position is not None
+    assert position.value
 
     # AND the reports: a CSV of every difference, an HTML page of what needs a person
     from pathlib import Path
