@@ -251,8 +251,6 @@ async def test_a_feed_that_cannot_be_read_for_too_long_is_feed_stalled_until_it_
 async def test_a_fully_despatched_order_that_bc_then_removes_is_closed_not_cancelled(
     warehouse: Warehouse,
 ) -> None:
-    from datetime import UTC, datetime
-
     from shared.flows.order_release import OrderOutcome, deleted_order_envelope
 
     # GIVEN an order despatched in full (standard mode: BC invoices and removes it)
@@ -262,7 +260,8 @@ async def test_a_fully_despatched_order_that_bc_then_removes_is_closed_not_cance
     await warehouse.poll("shipments")
     await warehouse.drain_shipments()
     # WHEN BC's deletion reaches the order flow (a `deleted` notification, or finance deleting it)
-    gone = deleted_order_envelope(order.id, order.number, datetime.now(UTC))
+    deleted_at = warehouse.world.bc_sim.clock.advance(1)  # BC's time, after every version we applied
+    gone = deleted_order_envelope(order.id, order.number, deleted_at)
     assert await warehouse.world.handle(gone) == OrderOutcome.IGNORED
     # THEN nothing is cancelled at Scend and nobody is asked to do anything
     assert warehouse.world.scend_sim.state.orders[order.scend_id].status == "despatched"
