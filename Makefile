@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help demo up test lint typecheck unit bootstrap clean
+.PHONY: help demo up test lint typecheck unit bootstrap chromium clean
 
 help:
 	@echo "make demo   start Azurite, the simulators and the dev host, run the demo, print a summary, stop"
@@ -43,6 +43,16 @@ local.settings.json: local.settings.example.json
 	  echo "Created local.settings.json from local.settings.example.json"; \
 	fi
 
+# The dashboard is tested in a real browser: Debian's chromium, installed when missing (root, apt).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the dashboard test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The dashboard test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+
 demo: bootstrap
 	@$(PY) -m local.stack demo
 
@@ -56,7 +66,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy
 
-test: bootstrap lint typecheck
+test: bootstrap chromium lint typecheck
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
