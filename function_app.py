@@ -10,6 +10,7 @@ import azure.functions as func
 
 from shared import __version__
 from shared.flows.asn_export import export_asn
+from shared.flows.audits import Audits, AuditThresholds
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
 from shared.flows.despatch import Despatches
@@ -547,3 +548,27 @@ async def ops_dashboard(req: func.HttpRequest) -> func.HttpResponse:
 async def ops_openapi(req: func.HttpRequest) -> func.HttpResponse:
     """The OpenAPI document of every HTTP route of this app."""
     return reply(OpsReply(200, json.dumps(openapi_document())))
+
+
+@app.timer_trigger(schedule="%RUN_AUDITS_SCHEDULE%", arg_name="timer", run_on_startup=False)
+async def run_audits(timer: func.TimerRequest) -> None:
+    """Orders not at Scend in time, despatches overdue, stale watermarks, dead letters, expiring
+    subscriptions: each raised to its owner, resolved when no longer true."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    stores = await runtime.stores()
+    audits = Audits(
+        bc=runtime.bc(),
+        cross_references=stores.cross_references,
+        watermarks=stores.watermarks,
+        exceptions=stores.exceptions,
+        transport=runtime.transport(),
+        queues=queue_specs(settings),
+        thresholds=AuditThresholds(
+            accept_sla=timedelta(minutes=settings.order_accept_sla_minutes),
+            despatch_cutoff=timedelta(hours=settings.despatch_cutoff_hours),
+            watermark_stale=timedelta(minutes=settings.watermark_stale_minutes),
+        ),
+        clock=lambda: datetime.now(UTC),
+    )
+    await audits.run()

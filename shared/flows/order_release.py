@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -124,6 +124,7 @@ async def handle_order(
     """Apply one version of one BC sales order to Scend; see the module docstring for the states."""
     flow = _OrderFlow(envelope, scend, cross_references, exceptions, lookups, is_warehouse_ready, queue)
     flow.timeline = timeline
+    flow.clock = clock
     return await flow.run()
 
 
@@ -148,6 +149,7 @@ class _OrderFlow:
         self.ref: CrossReference | None = None
         self.timeline: OrderTimelineStore | None = None
         self.original: dict[str, Any] | None = None  # what a return credit needs (customer, prices)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @property
     def key(self) -> str:
@@ -247,7 +249,7 @@ class _OrderFlow:
 
     async def _sent(self, order: SalesOrder, request: OrderRequest, created: Order, release: int) -> None:
         previous = self.ref
-        self.original = original_of(order)
+        self.original = original_of(order) | {"accepted_at": self.clock().isoformat()}  # audits: overdue
         self.ref = (previous or _new_ref(self.key, order.number)).model_copy(
             update={"scend_id": created.id, "content_hash": order_version(request)}
         )
