@@ -53,7 +53,11 @@ async def run_demo(endpoints: Endpoints, console: Console) -> bool:
     await _step(summary, "Items and orders to Scend", _items_and_orders(endpoints, summary))
     await _step(summary, "Despatches and returns back in BC", _despatch_and_returns(endpoints, summary))
     await _step(summary, "Stock and inbound", _stock_and_inbound(endpoints, summary))
+    from local.demo_operations import documents_moved, operations
+
+    await _step(summary, "Problems reach their owners", operations(endpoints, summary))
     _print(console, endpoints, summary)
+    await _print_totals(console, endpoints, documents_moved)
     return summary.passed
 
 
@@ -304,8 +308,8 @@ async def _despatch_and_returns(endpoints: Endpoints, summary: Summary) -> None:
 
 
 async def _stock_and_inbound(endpoints: Endpoints, summary: Summary) -> None:
-    """A released purchase order becomes an ASN and is received; Scend loses a unit; the nightly
-    reconciliation runs now. Standard write-back: both come to people as proposals."""
+    """A released purchase order becomes an ASN and is received one unit short; Scend writes off a
+    damaged unit; the nightly reconciliation runs now. Standard write-back: both reach people."""
     settings = load_settings()
     master = {"x-functions-key": endpoints.master_key}
     key = {"Authorization": f"Bearer {settings.scend_api_key.get_secret_value()}"}
@@ -318,11 +322,20 @@ async def _stock_and_inbound(endpoints: Endpoints, summary: Summary) -> None:
         reference = sorted(asns)[0]
         asn = (await scend.get("/v1/asns", params={"client_reference": reference})).json()["data"][0]
         await scend.post(f"/_sim/asns/{asn['id']}/arrive", json={})
-        receipt = (await scend.post(f"/_sim/asns/{asn['id']}/receipts", json={})).json()
-        sku = asn["lines"][0]["sku"]
-        adjustment = (
-            await scend.post("/_sim/adjustments", json={"sku": sku, "reason_code": "LOST", "quantity": 1})
+        # A short delivery: one unit of the first line never came, and the supplier said it was all.
+        short = [
+            {"line_ref": line["line_ref"], "qty_received": line["qty_expected"] - (1 if i == 0 else 0)}
+            for i, line in enumerate(asn["lines"])
+        ]
+        receipt = (
+            await scend.post(f"/_sim/asns/{asn['id']}/receipts", json={"lines": short, "is_final": True})
         ).json()
+        sku = asn["lines"][0]["sku"]
+        # A unit damaged on the shelf, then written off.
+        for reason in ("DAMAGED_IN_WAREHOUSE", "WRITE_OFF"):
+            adjustment = (
+                await scend.post("/_sim/adjustments", json={"sku": sku, "reason_code": reason, "quantity": 1})
+            ).json()
         await scend.post("/_sim/webhooks/flush", json={})
         proposals = await _eventually(
             lambda: _exceptions(endpoints, kind="receipt"), lambda got: bool(got), within=30.0
@@ -338,7 +351,7 @@ async def _stock_and_inbound(endpoints: Endpoints, summary: Summary) -> None:
         "Stock and inbound (ASN, receipt, adjustment, reconciliation)",
         f"ASN {reference} received as {receipt.get('id')} → "
         + (f"{proposals[0].type} for {proposals[0].owner}" if proposals else "nothing")
-        + f"; Scend lost 1 x {sku} ({adjustment.get('id')}) → "
+        + f"; Scend wrote off 1 damaged x {sku} ({adjustment.get('id')}) → "
         + (f"{reviews[0].type} for {reviews[0].owner}" if reviews else "nothing")
         + (
             f"; reconciliation {run.run_id}: {run.skus_compared} SKUs, {run.matched} matching,"
@@ -394,6 +407,39 @@ async def _eventually[T](
         if done(value) or asyncio.get_running_loop().time() > deadline:
             return value
         await asyncio.sleep(0.2)
+
+
+async def _print_totals(
+    console: Console, endpoints: Endpoints, moved: Callable[[str], Awaitable[dict[str, int]]]
+) -> None:
+    """Documents moved per flow, open exceptions per owner, and where the dashboard lives."""
+    try:
+        documents = await moved(endpoints.tables_connection_string)
+        owners: dict[str, int] = {}
+        for row in await _exceptions_all(endpoints):
+            owners[row.owner] = owners.get(row.owner, 0) + 1
+    except Exception as error:
+        console.print(f"(totals unavailable: {type(error).__name__})")
+        return
+    table = Table("Flow", "Documents", title="Documents moved")
+    for flow, count in sorted(documents.items()):
+        table.add_row(flow, str(count))
+    console.print(table)
+    people = Table("Owner", "Open exceptions", title="Waiting for people")
+    for owner, count in sorted(owners.items()):
+        people.add_row(owner, str(count))
+    console.print(people)
+    console.print(
+        f"Dashboard (with `make up`): {endpoints.devhost}/api/ops/dashboard?code=<DEVHOST_FUNCTION_KEY>;"
+        " command line: ./bcscend status"
+    )
+
+
+async def _exceptions_all(endpoints: Endpoints) -> list[SyncException]:
+    async with connect(connection_string=endpoints.tables_connection_string) as service:
+        store = ExceptionStore(service.get_table_client(TableNames().sync_exceptions))
+        page = await store.list_page(status=ExceptionStatus.OPEN, page_size=500)
+    return list(page.items)
 
 
 def _print(console: Console, endpoints: Endpoints, summary: Summary) -> None:

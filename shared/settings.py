@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=900.0, gt=0)
     dependency_wait_hours: float = Field(default=24.0, gt=0)
     order_accept_sla_minutes: int = Field(default=15, ge=1)
-    despatch_cutoff_hours: int = Field(default=24, ge=1)
+    despatch_cutoff_hours: float = Field(default=24.0, gt=0)
     watermark_stale_minutes: int = Field(default=30, ge=1)
     processed_event_retention_days: int = Field(default=30, ge=1)
     reports_dir: Path | None = Field(

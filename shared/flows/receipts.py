@@ -270,7 +270,7 @@ class Receipts:
             receipt.id,
             detail=f"purchase order {order.number}, Scend receipt {receipt.id} of"
             f" {receipt.received_at:%Y-%m-%d} (ASN {receipt.asn_reference}): {what}",
-            payload=stock_payload(plan.arrived),  # nothing of it is in BC yet
+            payload=stock_payload(plan.arrived, purchase_order=order.number),  # none of it is in BC yet
         )
         return ReceiptOutcome.PROPOSED
 
@@ -299,7 +299,7 @@ class Receipts:
             RECEIPT_VARIANCE,
             receipt.id,
             detail=f"purchase order {order.number}, Scend receipt {receipt.id}: " + "; ".join(plan.variances),
-            payload=stock_payload(plan.unposted) if posted else None,
+            payload=stock_payload(plan.unposted if posted else {}, purchase_order=order.number),
         )
 
 

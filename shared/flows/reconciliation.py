@@ -153,9 +153,10 @@ async def explained_by_exceptions(exceptions: ExceptionStore) -> Contributions:
     return found
 
 
-def stock_payload(units: dict[str, float]) -> str:
-    """The payload a proposal or variance carries so the reconciliation can count it: Scend − BC."""
-    return json.dumps({"stock": units})
+def stock_payload(units: dict[str, float], **about: str) -> str:
+    """The payload a proposal or variance carries so the reconciliation can count it (Scend − BC),
+    with what it is about (`purchase_order`, `sku`) so the operations API can link to it."""
+    return json.dumps({"stock": units, **about})
 
 
 def _exception(found: Contributions, payload: str | None) -> None:

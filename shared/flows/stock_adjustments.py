@@ -113,7 +113,7 @@ class StockAdjustments:
             ADJUSTMENT_NEEDS_REVIEW,
             adjustment.id,
             detail=describe(adjustment, lines, reason),
-            payload=stock_payload({adjustment.sku: adjustment.quantity_delta}),
+            payload=stock_payload({adjustment.sku: adjustment.quantity_delta}, sku=adjustment.sku),
         )
         return AdjustmentOutcome.PROPOSED
 

@@ -101,6 +101,7 @@ class OpsApi:
     async def describe(self, row: SyncException) -> dict[str, Any]:
         """An exception as people read it: meaning and fix hint from the catalogue, a BC link."""
         entry = CATALOGUE.get(row.type)
+        document = await self._document(row)
         return {
             "kind": row.kind,
             "type": row.type,
@@ -115,7 +116,9 @@ class OpsApi:
             "last_seen": row.last_seen,
             "status": row.status.value,
             "resolution": row.resolution,
-            "bc_link": row.bc_link or await self.document_link(row),
+            "document": document[0] if document else None,
+            "bc_link": row.bc_link
+            or (bc_link(self.settings, document[1], document[0]) if document else None),
             "retryable": bool(row.payload and row.queue),
         }
 
@@ -226,29 +229,27 @@ class OpsApi:
 
     # --- links -----------------------------------------------------------------------------------------
 
-    async def document_link(self, row: SyncException) -> str | None:
-        """Where in BC the exception's document is, from what the row and its payload know."""
-        number_and_page = await self._document(row)
-        return bc_link(self.settings, number_and_page[1], number_and_page[0]) if number_and_page else None
-
     async def _document(self, row: SyncException) -> tuple[str, Page] | None:
         key = row.business_key
         if row.kind in (ORDER_KIND, PO_KIND):
             page = Page.SALES_ORDER if row.kind == ORDER_KIND else Page.PURCHASE_ORDER
             ref = await self.cross_references.get_by_bc(row.kind, key) if _is_uuid(key) else None
-            return (ref.bc_number, page) if ref is not None else None
+            number = ref.bc_number if ref is not None else _payload(row).get("number")  # parked before a ref
+            return (str(number), page) if number else None
         if row.kind == ITEM_KIND:
             ref = await self.cross_references.get_by_bc(ITEM_KIND, key) if _is_uuid(key) else None
             return (ref.bc_number if ref is not None else key, Page.ITEM)
         if row.kind == "stock":
             return (key, Page.ITEM)
         payload = _payload(row)
+        if payload.get("purchase_order"):
+            return (str(payload["purchase_order"]), Page.PURCHASE_ORDER)
+        if payload.get("sku"):
+            return (str(payload["sku"]), Page.ITEM)
         if row.kind in ("shipment", "return"):
             reference = payload.get("client_reference") or payload.get("order_reference")
             parsed = parse_client_reference(str(reference or ""))
             return (parsed.number, Page.SALES_ORDER) if parsed is not None else None
-        if row.kind == "stock-adjustment" and payload.get("sku"):
-            return (str(payload["sku"]), Page.ITEM)
         if row.kind == "receipt" and payload.get("asn_reference"):
             return (str(payload["asn_reference"]).rsplit("-R", 1)[0], Page.PURCHASE_ORDER)
         return None
@@ -262,12 +263,19 @@ def session_of(envelope: Envelope) -> str:
 
 
 def _payload(row: SyncException) -> dict[str, Any]:
+    """What the kept payload says about the document: a parked envelope's payload, or the
+    reconciliation payload a proposal carries (`stock`, `sku`, `purchase_order`)."""
     if not row.payload:
         return {}
     try:
         return Envelope.model_validate_json(row.payload).payload
     except ValidationError:
+        pass
+    try:
+        body = json.loads(row.payload)
+    except ValueError:
         return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
