@@ -129,8 +129,9 @@ async def operations(endpoints: Endpoints, summary: Summary) -> None:
             lambda: _open(host, ops_key), lambda got: not _has(got, "QUANTITY_MISMATCH"), 30.0
         )
         posted = await bc.sales.find_shipments(order_number=number)
-        page = (await host.get("/api/ops/dashboard", headers=ops_key)).text
-        screenshot = await _screenshot(f"{endpoints.devhost}/api/ops/dashboard?code={endpoints.function_key}")
+        dashboard = f"{endpoints.devhost}/api/ops/dashboard?code={endpoints.function_key}"
+        rendered, screenshot = await _in_chromium(dashboard)
+        page = rendered or (await host.get("/api/ops/dashboard", headers=ops_key)).text
     shown = all(f'data-type="{t}"' in page for t in EXPECTED if t != "QUANTITY_MISMATCH")
     summary.add(
         "Problems reach their owners (operations API, retry, dashboard)",
@@ -138,7 +139,7 @@ async def operations(endpoints: Endpoints, summary: Summary) -> None:
         + f". Retry of QUANTITY_MISMATCH after raising the line in BC → {retried.status_code}, "
         + f"{len(posted)} shipment posted, "
         + ("resolved" if not _has(after, "QUANTITY_MISMATCH") else "still open")
-        + f"; dashboard lists them: {'yes' if shown else 'no'}"
+        + f"; dashboard{' (in headless Chromium)' if rendered else ''} lists them: {'yes' if shown else 'no'}"
         + (f"; screenshot {screenshot}" if screenshot else "; (no Chromium here: no screenshot)"),
         problems["ok"] and retried.status_code == 202 and bool(posted) and shown,
     )
@@ -169,17 +170,23 @@ def _check(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"ok": ok, "lines": lines}
 
 
-async def _screenshot(url: str) -> str | None:
+async def _in_chromium(url: str) -> tuple[str | None, str | None]:
+    """The page as headless Chromium renders it, and a screenshot; (None, None) without Chromium."""
     chromium = shutil.which("chromium")
     if chromium is None:
-        return None
+        return None, None
+    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400"]
+    dom = await asyncio.create_subprocess_exec(
+        chromium, *flags, "--dump-dom", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    out, _ = await asyncio.wait_for(dom.communicate(), timeout=60)
     target = ".local/dashboard.png"
-    process = await asyncio.create_subprocess_exec(
-        chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1400",
-        f"--screenshot={target}", url, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    shot = await asyncio.create_subprocess_exec(
+        chromium, *flags, f"--screenshot={target}", url,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    await asyncio.wait_for(process.wait(), timeout=60)
-    return target if process.returncode == 0 else None
+    await asyncio.wait_for(shot.wait(), timeout=60)
+    return (out.decode() if dom.returncode == 0 else None), (target if shot.returncode == 0 else None)
 
 
 async def documents_moved(connection_string: str) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -119,7 +120,14 @@ def test_the_demo_runs_the_whole_stack_to_the_end_and_stops_it() -> None:
         env={**os.environ, "COLUMNS": "200"},
         check=False,
     )
+    dashboard = ROOT / ".local" / "dashboard.png"  # the seeded problems, as Chromium rendered them
+    if dashboard.exists():
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        shutil.copy(dashboard, ROOT / "test-artifacts" / "demo-dashboard.png")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Demo passed." in done.stdout
+    assert "Problems reach their owners" in done.stdout  # passed: each problem once, owner, link, retry
+    if shutil.which("chromium"):  # `make test` installs it: the dashboard was checked as Chromium renders it
+        assert dashboard.exists()
     assert "GET /api/health → 200" in done.stdout
     assert "Stack stopped." in done.stdout
