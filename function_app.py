@@ -28,7 +28,7 @@ from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
 from shared.messaging.queues import queue_specs
 from shared.messaging.settlement import IncomingMessage
-from shared.ops.api import OpsApi, OpsReply
+from shared.ops.api import OpsReply, ops_for
 from shared.ops.dashboard import render_dashboard
 from shared.ops.openapi import openapi_document
 from shared.runtime import Runtime, get_runtime
@@ -473,23 +473,6 @@ async def reconcile_stock(timer: func.TimerRequest) -> None:
 # ── Operations API (function key): exceptions, retry and resolve, timelines, stock, deep health ──────
 
 
-async def ops_api(runtime: Runtime) -> OpsApi:
-    stores = await runtime.stores()
-    return OpsApi(
-        settings=runtime.settings,
-        exceptions=stores.exceptions,
-        cross_references=stores.cross_references,
-        timeline_store=stores.timeline,
-        reconciliations=stores.reconciliations,
-        watermarks=stores.watermarks,
-        transport=runtime.transport(),
-        queues=queue_specs(runtime.settings),
-        bc=runtime.bc(),
-        scend=runtime.scend(),
-        clock=lambda: datetime.now(UTC),
-    )
-
-
 def reply(answer: OpsReply) -> func.HttpResponse:
     return func.HttpResponse(
         answer.body,
@@ -502,45 +485,45 @@ def reply(answer: OpsReply) -> func.HttpResponse:
 @app.route(route="ops/exceptions", methods=["GET"])
 async def ops_exceptions(req: func.HttpRequest) -> func.HttpResponse:
     """Exceptions, filtered by status, owner, kind and type, a page at a time."""
-    return reply(await (await ops_api(get_runtime())).list_exceptions(dict(req.params)))
+    return reply(await (await ops_for(get_runtime())).list_exceptions(dict(req.params)))
 
 
 @app.route(route="ops/exceptions/{kind}/{type}/{key}/retry", methods=["POST"])
 async def ops_retry_exception(req: func.HttpRequest) -> func.HttpResponse:
     """Send the exception's document back through its flow."""
     p = req.route_params
-    return reply(await (await ops_api(get_runtime())).retry(p["kind"], p["type"], p["key"]))
+    return reply(await (await ops_for(get_runtime())).retry(p["kind"], p["type"], p["key"]))
 
 
 @app.route(route="ops/exceptions/{kind}/{type}/{key}/resolve", methods=["POST"])
 async def ops_resolve_exception(req: func.HttpRequest) -> func.HttpResponse:
     """Close an exception by hand, with the reason."""
     p = req.route_params
-    return reply(await (await ops_api(get_runtime())).resolve(p["kind"], p["type"], p["key"], req.get_body()))
+    return reply(await (await ops_for(get_runtime())).resolve(p["kind"], p["type"], p["key"], req.get_body()))
 
 
 @app.route(route="ops/orders/{number}/timeline", methods=["GET"])
 async def ops_order_timeline(req: func.HttpRequest) -> func.HttpResponse:
     """An order's timeline by its BC number: released, accepted, despatched, invoiced, returns."""
-    return reply(await (await ops_api(get_runtime())).timeline(req.route_params["number"]))
+    return reply(await (await ops_for(get_runtime())).timeline(req.route_params["number"]))
 
 
 @app.route(route="ops/reconciliations/latest", methods=["GET"])
 async def ops_latest_reconciliation(req: func.HttpRequest) -> func.HttpResponse:
     """The last stock reconciliation and its unexplained differences."""
-    return reply(await (await ops_api(get_runtime())).latest_reconciliation())
+    return reply(await (await ops_for(get_runtime())).latest_reconciliation())
 
 
 @app.route(route="ops/health", methods=["GET"])
 async def ops_health(req: func.HttpRequest) -> func.HttpResponse:
     """Deep health: BC and Scend reachable, queue depths, dead letters, watermark ages."""
-    return reply(await (await ops_api(get_runtime())).deep_health())
+    return reply(await (await ops_for(get_runtime())).deep_health())
 
 
 @app.route(route="ops/dashboard", methods=["GET"])
 async def ops_dashboard(req: func.HttpRequest) -> func.HttpResponse:
     """The operations dashboard (server-rendered)."""
-    page = await render_dashboard(await ops_api(get_runtime()))
+    page = await render_dashboard(await ops_for(get_runtime()))
     return reply(OpsReply(200, page, "text/html"))
 
 

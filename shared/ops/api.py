@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -32,9 +32,11 @@ from shared.flows.item_export import ITEM_KIND
 from shared.flows.order_holds import ORDER_KIND
 from shared.mapping.references import parse_client_reference
 from shared.messaging.envelope import Envelope, message_id_for
+from shared.messaging.queues import queue_specs
 from shared.messaging.transport import OutboundMessage, QueueSpec, Transport
 from shared.ops.catalogue import CATALOGUE
 from shared.ops.links import Page, bc_link
+from shared.runtime import Runtime
 from shared.scend.port import ScendPort
 from shared.settings import Settings
 from shared.store.crossrefs import CrossReferenceStore
@@ -253,6 +255,24 @@ class OpsApi:
         if row.kind == "receipt" and payload.get("asn_reference"):
             return (str(payload["asn_reference"]).rsplit("-R", 1)[0], Page.PURCHASE_ORDER)
         return None
+
+
+async def ops_for(runtime: Runtime) -> OpsApi:
+    """The operations API over a worker's (or the CLI's) runtime."""
+    stores = await runtime.stores()
+    return OpsApi(
+        settings=runtime.settings,
+        exceptions=stores.exceptions,
+        cross_references=stores.cross_references,
+        timeline_store=stores.timeline,
+        reconciliations=stores.reconciliations,
+        watermarks=stores.watermarks,
+        transport=runtime.transport(),
+        queues=queue_specs(runtime.settings),
+        bc=runtime.bc(),
+        scend=runtime.scend(),
+        clock=lambda: datetime.now(UTC),
+    )
 
 
 def session_of(envelope: Envelope) -> str:

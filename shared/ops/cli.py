@@ -31,8 +31,7 @@ from shared.flows import asn_export, item_export, order_changes
 from shared.flows.poll_requests import PollContext, run_poll
 from shared.flows.reconciliation import reconcile_stock, write_reports
 from shared.messaging.envelope import Envelope
-from shared.messaging.queues import queue_specs
-from shared.ops.api import OpsApi
+from shared.ops.api import OpsApi, ops_for
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.store.exceptions import ExceptionStatus
@@ -78,22 +77,12 @@ def _run[T](work: Callable[[Runtime], Awaitable[T]]) -> T:
 RUNTIME: Callable[[], Runtime] = _runtime
 
 
-async def _ops(runtime: Runtime) -> OpsApi:
-    stores = await runtime.stores()
-    return OpsApi(
-        settings=runtime.settings, exceptions=stores.exceptions, cross_references=stores.cross_references,
-        timeline_store=stores.timeline, reconciliations=stores.reconciliations, watermarks=stores.watermarks,
-        transport=runtime.transport(), queues=queue_specs(runtime.settings), bc=runtime.bc(),
-        scend=runtime.scend(), clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
-
-
 @app.command()
 def status() -> None:
     """BC and Scend reachable, queue depths, dead letters, watermark ages, open exceptions by owner."""
 
     async def work(runtime: Runtime) -> tuple[int, dict[str, Any], dict[str, int]]:
-        ops = await _ops(runtime)
+        ops = await ops_for(runtime)
         health = await ops.deep_health()
         owners: dict[str, int] = {}
         page = await ops.exceptions.list_page(status=ExceptionStatus.OPEN, page_size=1000)
@@ -134,7 +123,7 @@ def exceptions(
     query["page_size"] = str(min(limit, 200))
 
     async def work(runtime: Runtime) -> tuple[int, dict[str, Any]]:
-        answer = await (await _ops(runtime)).list_exceptions(query)
+        answer = await (await ops_for(runtime)).list_exceptions(query)
         return answer.status, json.loads(answer.body)
 
     code, body = _run(work)
@@ -166,7 +155,7 @@ def resolve(kind: str, type: str, key: str, reason: Annotated[str, typer.Option(
 
 
 async def _call(runtime: Runtime, call: Callable[[OpsApi], Awaitable[Any]]) -> tuple[int, dict[str, Any]]:
-    answer = await call(await _ops(runtime))
+    answer = await call(await ops_for(runtime))
     return answer.status, json.loads(answer.body)
 
 
