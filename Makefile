@@ -5,9 +5,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help demo up test lint typecheck unit bootstrap chromium clean
+.PHONY: help demo up test lint typecheck unit bootstrap chromium infra-check clean
 
 help:
 	@echo "make demo   start Azurite, the simulators and the dev host, run the demo, print a summary, stop"
@@ -53,6 +55,16 @@ chromium:
 	    echo "The dashboard test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
 
+# checkov (and its Bicep parser) in a venv of their own: too many dependencies to share with the app.
+$(INFRA_STAMP): requirements-infra.txt $(STAMP)
+	@if [ ! -x $(INFRA_VENV)/bin/python ]; then "$$($(PY) -c 'import sys; print(sys._base_executable)')" -m venv $(INFRA_VENV); fi
+	@$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	@touch $(INFRA_STAMP)
+
+# Every .bicep file parses; checkov: no failed check, no parse error, every skip with its reason.
+infra-check: $(INFRA_STAMP)
+	@$(INFRA_VENV)/bin/python infra/check.py
+
 demo: bootstrap
 	@$(PY) -m local.stack demo
 
@@ -66,8 +78,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	@$(VENV)/bin/mypy
 
-test: bootstrap chromium lint typecheck
+test: bootstrap chromium lint typecheck infra-check
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf .local test-artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .local test-artifacts .pytest_cache .mypy_cache .ruff_cache $(INFRA_VENV)

@@ -8,6 +8,7 @@ beyond `PAYLOAD_CHUNKS` of them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,8 @@ PROPERTY_UNITS = 32_000  # UTF-16 code units per string property (the limit is 3
 PAYLOAD_CHUNKS = 12  # 12 × 64 KB of payload leaves room under 1 MiB for the other properties
 TEXT_UNITS = 8_000  # detail, fix hint, link and resolution are clipped to this
 MAX_ATTEMPTS = 10  # of the read-modify-write loop; each round at least one contender wins
+
+log = logging.getLogger(__name__)
 
 
 class ExceptionStatus(StrEnum):
@@ -201,6 +204,12 @@ class ExceptionStore:
 
         saved = await self._read_modify_write(kind, exception_type, business_key, change)
         assert saved is not None  # change() never declines
+        if saved.count == 1:  # what the alert rules and the workbook count (infra/modules/alerts.bicep)
+            log.warning(
+                "sync exception opened",
+                extra={"exception_type": exception_type, "owner": saved.owner, "severity": saved.severity,
+                       "kind": kind, "business_key": business_key},
+            )  # fmt: skip
         return saved
 
     async def resolve(
