@@ -260,3 +260,14 @@ async def test_listing_filters_and_pages(exceptions: ExceptionStore) -> None:
     assert [row.business_key for row in resolved.items] == ["SO200"]
     by_type = await exceptions.list_page(type="ORDER_NOT_CANCELLABLE")
     assert [row.business_key for row in by_type.items] == ["SO300"]
+
+
+async def test_opening_an_exception_logs_what_the_alerts_count_and_a_repeat_does_not(
+    exceptions: ExceptionStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="shared.store.exceptions")
+    await exceptions.record("queue", "DEAD_LETTERS", "scend-returns", detail="2 dead letters")
+    await exceptions.record("queue", "DEAD_LETTERS", "scend-returns", detail="3 dead letters")
+    (opened,) = [r for r in caplog.records if r.getMessage() == "sync exception opened"]
+    assert (opened.exception_type, opened.owner, opened.severity) == ("DEAD_LETTERS", "IT", "high")  # type: ignore[attr-defined]
+    assert opened.business_key == "scend-returns"  # type: ignore[attr-defined]
