@@ -9,12 +9,13 @@ INFRA_VENV := .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help demo up test lint typecheck unit bootstrap chromium infra-check clean
+.PHONY: help demo up test bench lint typecheck unit bootstrap chromium infra-check clean
 
 help:
 	@echo "make demo   start Azurite, the simulators and the dev host, run the demo, print a summary, stop"
 	@echo "make up     the same stack, kept running until Ctrl-C"
 	@echo "make test   the whole suite (lint, types, unit, contract, flows, e2e)"
+	@echo "make bench  the benchmarks against the simulators (not tests): bench/README.md"
 
 bootstrap: $(STAMP) $(NODE_STAMP) local.settings.json
 
@@ -80,6 +81,9 @@ typecheck: $(STAMP)
 
 test: bootstrap chromium lint typecheck infra-check
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: bootstrap
+	@$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .local test-artifacts .pytest_cache .mypy_cache .ruff_cache $(INFRA_VENV)

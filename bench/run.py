@@ -1,0 +1,58 @@
+"""`make bench`: every scenario against the simulators with a latency per call and BC's limits on;
+a table with ratios to the ideal bound and the baseline; bench/results/latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import release_orders
+from bench.world import bench_world
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+async def main(orders: int, latency_ms: float, baseline_sample: int) -> dict[str, object]:
+    results = []
+    async with bench_world(latency_ms) as world:
+        results.append(await release_orders.run(world, orders, latency_ms / 1000, baseline_sample))
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "latency_ms": latency_ms,
+        "results": results,
+    }
+
+
+def show(report: dict[str, object]) -> None:
+    title = f"Benchmarks ({report['latency_ms']} ms per call)"
+    columns = ("Scenario", "Docs", "BC req/doc", "Scend req/doc", "Docs/s", "p50 / p95 s", "vs bound",
+               "Baseline BC req/doc", "Baseline docs/s")  # fmt: skip
+    table = Table(*columns, title=title)
+    for r in report["results"]:  # type: ignore[attr-defined]
+        table.add_row(
+            r["scenario"], str(r["documents"]), f"{r['bc_requests_per_document']:.4f}",
+            f"{r['scend_requests_per_document']:.2f}", str(r["documents_per_second"]),
+            f"{r['p50_accept_seconds']} / {r['p95_accept_seconds']}", f"{r['throughput_vs_bound']:.0%}",
+            str(r["baseline"]["bc_requests_per_document"]), str(r["baseline"]["documents_per_second"]),
+        )  # fmt: skip
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=5000)
+    parser.add_argument("--latency-ms", type=float, default=40.0)
+    parser.add_argument("--baseline-sample", type=int, default=300)
+    args = parser.parse_args()
+    report = asyncio.run(main(args.orders, args.latency_ms, args.baseline_sample))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    show(report)
