@@ -8,25 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
 
-from shared import __version__
+from shared import __version__, wiring
 from shared.flows.asn_export import export_asn
-from shared.flows.audits import Audits, AuditThresholds
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
-from shared.flows.despatch import Despatches
 from shared.flows.item_export import export_item, is_warehouse_ready
 from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
-from shared.flows.receipts import Receipts
 from shared.flows.reconciliation import reconcile_stock as run_stock_reconciliation
 from shared.flows.reconciliation import write_reports
-from shared.flows.returns import Returns
 from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
-from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
-from shared.messaging.queues import queue_specs
 from shared.messaging.settlement import IncomingMessage
 from shared.ops.api import OpsReply, ops_for
 from shared.ops.dashboard import render_dashboard
@@ -325,24 +319,10 @@ async def poll_scend_receipts(timer: func.TimerRequest) -> None:
 async def scend_shipments(message: func.ServiceBusMessage) -> None:
     """One Scend shipment shipped on its BC order, exactly once, in the configured write-back mode."""
     runtime = get_runtime()
-    settings = runtime.settings
-    stores = await runtime.stores()
-    despatches = Despatches(
-        bc=runtime.bc(),
-        cross_references=stores.cross_references,
-        exceptions=stores.exceptions,
-        timeline=stores.timeline,
-        lookups=runtime.lookups(),
-        mode=settings.bc_writeback_mode,
-        clock=lambda: datetime.now(UTC),
-        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
-        processed=stores.processed_events,
-        retention=timedelta(days=settings.processed_event_retention_days),
-    )
-
+    flow = await wiring.despatches(runtime)
     settler = await runtime.settler()
     await settler.run(
-        "shipment_confirmation", incoming(message, settings.shipments_queue), despatches.confirm
+        "shipment_confirmation", incoming(message, runtime.settings.shipments_queue), flow.confirm
     )
 
 
@@ -352,20 +332,9 @@ async def scend_shipments(message: func.ServiceBusMessage) -> None:
 async def scend_returns(message: func.ServiceBusMessage) -> None:
     """One Scend return status: on the order's timeline; once inspected, one draft credit memo."""
     runtime = get_runtime()
-    settings = runtime.settings
-    stores = await runtime.stores()
-    returns = Returns(
-        bc=runtime.bc(),
-        cross_references=stores.cross_references,
-        exceptions=stores.exceptions,
-        timeline=stores.timeline,
-        lookups=runtime.lookups(),
-        clock=lambda: datetime.now(UTC),
-        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
-    )
-
+    flow = await wiring.returns(runtime)
     settler = await runtime.settler()
-    await settler.run("return_to_credit_memo", incoming(message, settings.returns_queue), returns.handle)
+    await settler.run("return_to_credit_memo", incoming(message, runtime.settings.returns_queue), flow.handle)
 
 
 # ── Stock stays true: adjustments, inbound, reconciliation ──────────────────────────────────────────
@@ -377,20 +346,9 @@ async def scend_returns(message: func.ServiceBusMessage) -> None:
 async def scend_stock(message: func.ServiceBusMessage) -> None:
     """One Scend stock adjustment: posted (extension) or proposed to finance (standard), once."""
     runtime = get_runtime()
-    settings = runtime.settings
-    stores = await runtime.stores()
-    adjustments = StockAdjustments(
-        bc=runtime.bc(),
-        cross_references=stores.cross_references,
-        exceptions=stores.exceptions,
-        lookups=runtime.lookups(),
-        mode=settings.bc_writeback_mode,
-        processed=stores.processed_events,
-        retention=timedelta(days=settings.processed_event_retention_days),
-    )
-
+    flow = await wiring.stock_adjustments(runtime)
     settler = await runtime.settler()
-    await settler.run("stock_adjustment", incoming(message, settings.stock_queue), adjustments.apply)
+    await settler.run("stock_adjustment", incoming(message, runtime.settings.stock_queue), flow.apply)
 
 
 @app.timer_trigger(schedule="%POLL_BC_PURCHASE_ORDERS_SCHEDULE%", arg_name="timer", run_on_startup=False)
@@ -433,22 +391,11 @@ async def purchase_orders_to_scend(message: func.ServiceBusMessage) -> None:
 async def scend_receipts(message: func.ServiceBusMessage) -> None:
     """One Scend receipt received on its BC purchase order once; differences to purchasing."""
     runtime = get_runtime()
-    settings = runtime.settings
-    stores = await runtime.stores()
-    receipts = Receipts(
-        bc=runtime.bc(),
-        cross_references=stores.cross_references,
-        exceptions=stores.exceptions,
-        mode=settings.bc_writeback_mode,
-        invoice_on_receipt=settings.bc_invoice_on_receipt,
-        clock=lambda: datetime.now(UTC),
-        dependency_wait=timedelta(hours=settings.dependency_wait_hours),
-        processed=stores.processed_events,
-        retention=timedelta(days=settings.processed_event_retention_days),
-    )
-
+    flow = await wiring.receipts(runtime)
     settler = await runtime.settler()
-    await settler.run("receipt_confirmation", incoming(message, settings.receipts_queue), receipts.confirm)
+    await settler.run(
+        "receipt_confirmation", incoming(message, runtime.settings.receipts_queue), flow.confirm
+    )
 
 
 @app.timer_trigger(schedule="%RECONCILE_STOCK_SCHEDULE%", arg_name="timer", run_on_startup=False)
@@ -537,21 +484,4 @@ async def ops_openapi(req: func.HttpRequest) -> func.HttpResponse:
 async def run_audits(timer: func.TimerRequest) -> None:
     """Orders not at Scend in time, despatches overdue, stale watermarks, dead letters, expiring
     subscriptions: each raised to its owner, resolved when no longer true."""
-    runtime = get_runtime()
-    settings = runtime.settings
-    stores = await runtime.stores()
-    audits = Audits(
-        bc=runtime.bc(),
-        cross_references=stores.cross_references,
-        watermarks=stores.watermarks,
-        exceptions=stores.exceptions,
-        transport=runtime.transport(),
-        queues=queue_specs(settings),
-        thresholds=AuditThresholds(
-            accept_sla=timedelta(minutes=settings.order_accept_sla_minutes),
-            despatch_cutoff=timedelta(hours=settings.despatch_cutoff_hours),
-            watermark_stale=timedelta(minutes=settings.watermark_stale_minutes),
-        ),
-        clock=lambda: datetime.now(UTC),
-    )
-    await audits.run()
+    await (await wiring.audits(get_runtime())).run()
