@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.world import BenchWorld
+from bench.world import BC_CONCURRENCY, BC_PER_SECOND, BenchWorld, ideal_seconds
 from local.bc_sim import SeedRequest
 from local.scend_sim.models.products import ProductIn
 from local.scend_sim.seeding import seed as seed_scend
@@ -22,8 +22,6 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
 
-BC_PER_SECOND = 6_000 / 300  # BC's budget per principal
-BC_CONCURRENCY = 5
 WORKERS = 5  # session workers, as the Functions host would run for the orders queue
 
 
@@ -91,8 +89,7 @@ async def run(world: BenchWorld, orders: int, latency_s: float, baseline_sample:
     naive_seconds = time.perf_counter() - began
     naive_requests = world.bc_requests() - base_before
 
-    bound_seconds = max(bc_requests / BC_PER_SECOND, latency_s * bc_requests / BC_CONCURRENCY,
-                        latency_s * scend_requests / WORKERS)  # fmt: skip
+    bound_seconds = max(ideal_seconds(bc_requests, latency_s), latency_s * scend_requests / WORKERS)
     latencies = sorted(accepted)
     return {
         "scenario": "release orders",

@@ -13,16 +13,22 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import release_orders
+from bench import despatches, release_orders
 from bench.world import bench_world
+from shared.settings import WriteBackMode
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 
 
-async def main(orders: int, latency_ms: float, baseline_sample: int) -> dict[str, object]:
+async def main(
+    orders: int, latency_ms: float, baseline_sample: int, despatches_per_mode: int = 0
+) -> dict[str, object]:
     results = []
     async with bench_world(latency_ms) as world:
         results.append(await release_orders.run(world, orders, latency_ms / 1000, baseline_sample))
+    for mode in (WriteBackMode.STANDARD, WriteBackMode.EXTENSION) if despatches_per_mode else ():
+        async with bench_world(latency_ms) as world:
+            results.append(await despatches.run(world, despatches_per_mode, mode, latency_ms / 1000))
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
@@ -51,8 +57,9 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--latency-ms", type=float, default=40.0)
     parser.add_argument("--baseline-sample", type=int, default=300)
+    parser.add_argument("--despatches", type=int, default=500, help="per write-back mode")
     args = parser.parse_args()
-    report = asyncio.run(main(args.orders, args.latency_ms, args.baseline_sample))
+    report = asyncio.run(main(args.orders, args.latency_ms, args.baseline_sample, args.despatches))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
     show(report)

@@ -21,7 +21,9 @@ from shared.scend.rest import ContractRestAdapter
 from shared.settings import Settings
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
+from shared.store.processed import ProcessedEventStore
 from shared.store.tables import TableNames, connect, ensure_tables
+from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
 
 ROOT = Path(__file__).parents[1]
@@ -29,6 +31,17 @@ ROOT = Path(__file__).parents[1]
 # here so the benchmark measures our side; each result reports what Scend's limit allows.
 SCEND = ScendSimConfig(rate_limit_per_minute=None, webhook_auto_deliver=False)
 EXAMPLE = ROOT / "local.settings.example.json"
+
+
+BC_WINDOW_REQUESTS, BC_WINDOW_SECONDS, BC_CONCURRENCY = 6_000, 300.0, 5  # per principal
+BC_PER_SECOND = BC_WINDOW_REQUESTS / BC_WINDOW_SECONDS
+
+
+def ideal_seconds(bc_requests: int, latency_s: float) -> float:
+    """The least time BC's limits allow for `bc_requests`: 5 at once at `latency_s` each, and no more
+    than 6,000 in any 5 minutes (a burst up to 6,000 goes at once, the rest at 20 a second)."""
+    over_budget = max(0, bc_requests - BC_WINDOW_REQUESTS) * BC_WINDOW_SECONDS / BC_WINDOW_REQUESTS
+    return max(latency_s * bc_requests / BC_CONCURRENCY, over_budget)
 
 
 @dataclass
@@ -41,6 +54,8 @@ class BenchWorld:
     cross_references: CrossReferenceStore
     exceptions: ExceptionStore
     watermarks: WatermarkStore
+    timeline: OrderTimelineStore
+    processed: ProcessedEventStore
 
     def bc_requests(self) -> int:
         principals = self.bc_sim.statistics()["principals"]
@@ -91,6 +106,8 @@ async def bench_world(latency_ms: float) -> AsyncIterator[BenchWorld]:
                     CrossReferenceStore(tables.get_table_client(names.cross_references)),
                     ExceptionStore(tables.get_table_client(names.sync_exceptions)),
                     WatermarkStore(tables.get_table_client(names.watermarks)),
+                    OrderTimelineStore(tables.get_table_client(names.order_timeline)),
+                    ProcessedEventStore(tables.get_table_client(names.processed_events)),
                 )  # fmt: skip
             finally:
                 await bc.close()

@@ -1,0 +1,110 @@
+"""N despatches into BC in one write-back mode: BC requests per despatch, despatches per second,
+against BC's budget. The orders are released first (not measured), then Scend despatches each in
+full, the shipments feed is read and the shipment worker posts them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.world import BC_PER_SECOND, BenchWorld, ideal_seconds
+from local.bc_sim import SeedRequest
+from local.scend_sim.despatch import ParcelPlan
+from local.scend_sim.models.products import ProductIn
+from local.scend_sim.seeding import Shelf
+from local.scend_sim.seeding import seed as seed_scend
+from shared.flows.despatch import Despatches
+from shared.flows.order_changes import poll_bc_sales_orders
+from shared.flows.order_release import handle_order
+from shared.flows.scend_feeds import FEEDS, poll_scend_feed
+from shared.mapping.lookups import default_lookups
+from shared.messaging.envelope import Envelope
+from shared.messaging.local import LocalTransport
+from shared.messaging.queues import queue_specs
+from shared.settings import WriteBackMode
+
+WORKERS = 5
+
+
+async def ready(sku: str) -> bool:
+    return True
+
+
+async def _drain(transport: LocalTransport, queue: str, handle: Any) -> None:
+    async def worker() -> None:
+        while True:
+            async with transport.receiver(queue, session=True, max_wait=0) as receiver:
+                if receiver is None:
+                    return
+                while messages := await receiver.receive(max_messages=20, max_wait=0):
+                    for message in messages:
+                        await handle(Envelope.from_bytes(message.body))
+                        await receiver.complete(message)
+
+    await asyncio.gather(*(worker() for _ in range(WORKERS)))
+
+
+async def run(world: BenchWorld, despatches: int, mode: WriteBackMode, latency_s: float) -> dict[str, Any]:
+    created = world.bc_sim.seed(SeedRequest(
+        seed=7, items=30, customers=10, vendors=0, locations=1, shipment_methods=2, max_lines_per_order=3,
+        released_sales_orders=despatches, draft_sales_orders=0, released_purchase_orders=0,
+        opening_stock=100_000,
+    ))  # fmt: skip
+    skus = [item["number"] for item in created["items"]]
+    seed_scend(
+        world.scend_sim.warehouse,
+        [ProductIn(sku=s, description=s) for s in skus],
+        [Shelf(s, 100_000) for s in skus],
+    )
+    settings = world.settings
+    transport = LocalTransport(":memory:", [s for s in queue_specs(settings) if s.requires_session])
+    await poll_bc_sales_orders(bc=world.bc, watermarks=world.watermarks, transport=transport,
+                               queue=settings.orders_queue, clock=lambda: datetime.now(UTC))  # fmt: skip
+
+    async def release(envelope: Envelope) -> None:
+        await handle_order(envelope, scend=world.scend, cross_references=world.cross_references,
+                           exceptions=world.exceptions, lookups=default_lookups(), is_warehouse_ready=ready,
+                           clock=lambda: datetime.now(UTC))  # fmt: skip
+
+    await _drain(transport, settings.orders_queue, release)
+    for order in list(world.scend_sim.state.orders.values()):
+        if order.status != "cancelled":
+            plan = ParcelPlan(lines=[(line.line_ref, line.qty_ordered) for line in order.lines])
+            world.scend_sim.warehouse.despatch(order.id, [plan])
+    flow = Despatches(
+        bc=world.bc, cross_references=world.cross_references, exceptions=world.exceptions,
+        timeline=world.timeline, lookups=default_lookups(), mode=mode, clock=lambda: datetime.now(UTC),
+        dependency_wait=timedelta(hours=1), processed=world.processed,
+    )  # fmt: skip
+    bc_before = world.bc_requests()
+    started = time.perf_counter()
+    await poll_scend_feed(
+        FEEDS["shipments"], scend=world.scend, watermarks=world.watermarks, transport=transport,
+        queue=settings.shipments_queue, exceptions=world.exceptions, clock=lambda: datetime.now(UTC),
+        stale_after=timedelta(hours=1),
+    )  # fmt: skip
+    await _drain(transport, settings.shipments_queue, flow.confirm)
+    elapsed = time.perf_counter() - started
+    await transport.close()
+    bc_requests = world.bc_requests() - bc_before
+    posted = sum(1 for s in world.bc_sim.docs.state.rows("salesShipments"))
+    bound = ideal_seconds(bc_requests, latency_s)
+    per = bc_requests / despatches
+    return {
+        "scenario": f"despatches ({mode.value})",
+        "documents": despatches,
+        "posted_shipments": posted,
+        "bc_requests": bc_requests,
+        "bc_requests_per_document": per,
+        "scend_requests_per_document": 0.0,
+        "seconds": round(elapsed, 2),
+        "documents_per_second": round(despatches / elapsed, 1),
+        "p50_accept_seconds": "-",
+        "p95_accept_seconds": "-",
+        "ideal_bound_seconds": round(bound, 2),
+        "throughput_vs_bound": round(bound / elapsed, 2),
+        "bc_limit_documents_per_second": round(BC_PER_SECOND / per, 1),
+        "baseline": {"bc_requests_per_document": "-", "documents_per_second": "-"},
+    }
