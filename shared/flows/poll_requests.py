@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.bc.client import BcClient
 from shared.errors import ConcurrencyConflict, PermanentError
@@ -54,44 +55,38 @@ class PollContext:
 PollFlow = Callable[[PollContext], Awaitable[PollResult]]
 
 
-async def _items(context: PollContext) -> PollResult:
-    return await poll_bc_items(
-        bc=context.bc,
-        watermarks=context.watermarks,
-        transport=context.transport,
-        queue=context.settings.items_queue,
-        lookback=context.lookback,
-        clock=context.clock,
-    )
+class BcPoll(Protocol):
+    """The signature every BC poll shares (items, sales orders, purchase orders)."""
+
+    def __call__(
+        self,
+        *,
+        bc: BcClient,
+        watermarks: WatermarkStore,
+        transport: Transport,
+        queue: str,
+        lookback: timedelta,
+        clock: Callable[[], datetime],
+    ) -> Awaitable[PollResult]: ...
 
 
-async def _sales_orders(context: PollContext) -> PollResult:
-    return await poll_bc_sales_orders(
-        bc=context.bc,
-        watermarks=context.watermarks,
-        transport=context.transport,
-        queue=context.settings.orders_queue,
-        lookback=context.lookback,
-        clock=context.clock,
-    )
+def _poll(poll: BcPoll, queue_setting: str) -> PollFlow:
+    """The poll with the context's collaborators, enqueuing to the queue named by `queue_setting`."""
 
+    async def run(context: PollContext) -> PollResult:
+        return await poll(
+            bc=context.bc, watermarks=context.watermarks, transport=context.transport,
+            queue=getattr(context.settings, queue_setting), lookback=context.lookback, clock=context.clock,
+        )  # fmt: skip
 
-async def _purchase_orders(context: PollContext) -> PollResult:
-    return await poll_bc_purchase_orders(
-        bc=context.bc,
-        watermarks=context.watermarks,
-        transport=context.transport,
-        queue=context.settings.purchase_orders_queue,
-        lookback=context.lookback,
-        clock=context.clock,
-    )
+    return run
 
 
 # One line per poll flow; the names are those the doorbell's POLL_FLOWS produces.
 POLLS: dict[str, PollFlow] = {
-    "poll_bc_items": _items,
-    "poll_bc_sales_orders": _sales_orders,
-    "poll_bc_purchase_orders": _purchase_orders,
+    "poll_bc_items": _poll(poll_bc_items, "items_queue"),
+    "poll_bc_sales_orders": _poll(poll_bc_sales_orders, "orders_queue"),
+    "poll_bc_purchase_orders": _poll(poll_bc_purchase_orders, "purchase_orders_queue"),
 }
 
 
