@@ -311,18 +311,20 @@ async def poll_scend_receipts(timer: func.TimerRequest) -> None:
 
 
 @app.service_bus_queue_trigger(
-    arg_name="message",
+    arg_name="messages",
     queue_name="%SHIPMENTS_QUEUE%",
     connection="ServiceBusConnection",
-    is_sessions_enabled=True,
+    cardinality=func.Cardinality.MANY,
 )
-async def scend_shipments(message: func.ServiceBusMessage) -> None:
-    """One Scend shipment shipped on its BC order, exactly once, in the configured write-back mode."""
+async def scend_shipments(messages: list[func.ServiceBusMessage]) -> None:
+    """Scend shipments shipped on their BC orders, exactly once, a batch at a time (a few `$batch`
+    requests for up to 100 despatches), each message settled by its own answer."""
     runtime = get_runtime()
     flow = await wiring.despatches(runtime)
     settler = await runtime.settler()
-    await settler.run(
-        "shipment_confirmation", incoming(message, runtime.settings.shipments_queue), flow.confirm
+    queue = runtime.settings.shipments_queue
+    await settler.run_batch(
+        "shipment_confirmation", [incoming(m, queue) for m in messages], flow.confirm_many
     )
 
 

@@ -37,7 +37,7 @@ var queues = [
   { name: 'items-to-scend', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
   { name: 'orders-to-scend', requiresSession: true, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
   { name: 'purchase-orders-to-scend', requiresSession: true, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
-  { name: 'scend-shipments', requiresSession: true, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
+  { name: 'scend-shipments', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
   { name: 'scend-returns', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
   { name: 'scend-stock', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
   { name: 'scend-receipts', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from local.bc_sim import control
 from local.bc_sim.api import JSON_TYPE, Call, Reply
 from local.bc_sim.auth import TokenError
-from local.bc_sim.batch import run_batch
+from local.bc_sim.batch import InnerFaults, run_batch
 from local.bc_sim.errors import BcError
 from local.bc_sim.faults import Decision
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ANONYMOUS = "anonymous"
 PRINCIPAL_KEY = "bc_sim.principal"
+BATCH_FAULTS_KEY = "bc_sim.batch_faults"  # the InnerFaults of a $batch, read back by the Gateway
 UNCHECKED = ("/_sim/", "/openapi.json")
 DROP_WAIT_STEPS = 200
 
@@ -53,7 +54,9 @@ def build_app(sim: BcSim) -> ASGIApp:
                 root, _ = sim.api.target(call)
             except BcError as error:
                 return reply_response(Reply.error(error))
-            return reply_response(await run_batch(sim.api, call, root))
+            faults = InnerFaults(decide=sim.inner_fault, record=sim.record_inner_fault(call.principal))
+            request.scope[BATCH_FAULTS_KEY] = faults
+            return reply_response(await run_batch(sim.api, call, root, faults))
         return reply_response(await sim.api.handle(call))
 
     async def token(request: Request) -> Response:
@@ -148,6 +151,8 @@ class Gateway:
     ) -> tuple[int | None, str | None]:
         """Run the handler under the route's fault decision; returns (status sent or None, fault)."""
         decision = self.sim.faults.decide(method, template, relative)
+        if decision is None and relative.endswith("/$batch"):
+            return await _run_batch(self.app, scope, receive, send)
         if decision is None:
             return await _run(self.app, scope, receive, send), None
         if decision.latency >= self.sim.config.gateway_timeout_seconds:
@@ -184,6 +189,28 @@ async def _run(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int 
 
     await app(scope, receive, watch)
     return status[0] if status else None
+
+
+async def _run_batch(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> tuple[int | None, str | None]:
+    """A `$batch` whose answer is held back until it has run: an operation inside it may say the
+    connection is lost after the commit (`InnerFaults.lose_answer`)."""
+    held: list[Message] = []
+
+    async def hold(message: Message) -> None:
+        held.append(message)
+
+    await app(scope, receive, hold)
+    faults = scope.get(BATCH_FAULTS_KEY)
+    lost = faults.lose_answer if isinstance(faults, InnerFaults) else None
+    if lost is not None:
+        await _drop(send)
+        return None, None
+    for message in held:
+        await send(message)
+    starts = [m for m in held if m["type"] == "http.response.start"]
+    return (int(starts[0]["status"]) if starts else None), None
 
 
 async def _discard(message: Message) -> None:

@@ -1,21 +1,39 @@
 """JSON `$batch` (reference §5, L-BATCH): up to 100 operations run in order through the same handler;
 `Isolation: snapshot` makes the batch all-or-nothing (every response is still returned).
+
+Fault rules apply to the operations inside a batch as well as to the batch itself (a rule for
+`*shipAndInvoice` fires whether the action comes alone or in a batch): an error or a throttle
+answers that operation only; a commit-then-drop runs the whole batch and then loses its answer,
+which is what a client sees when BC committed and the connection broke.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from local.bc_sim.api import Api, Call, Reply
 from local.bc_sim.errors import BcError
+from local.bc_sim.faults import Decision
 from local.bc_sim.routing import ApiRoot
 
 INNER_HEADERS = {"content-type": "application/json; odata.metadata=minimal", "odata-version": "4.0"}
 
 
-async def run_batch(api: Api, call: Call, root: ApiRoot) -> Reply:
+@dataclass
+class InnerFaults:
+    """The fault plan as the operations of one batch meet it; `lose_answer` once one of them says so."""
+
+    decide: Callable[[str, str], Decision | None]  # (method, path) → the plan's decision
+    record: Callable[[str, str, str], None]  # (method, path, fault) → statistics
+    lose_answer: str | None = None
+    fired: list[str] = field(default_factory=list)
+
+
+async def run_batch(api: Api, call: Call, root: ApiRoot, faults: InnerFaults | None = None) -> Reply:
     try:
         requests = _requests(call, api.config.max_batch_operations)
     except BcError as error:
@@ -27,7 +45,7 @@ async def run_batch(api: Api, call: Call, root: ApiRoot) -> Reply:
     responses: list[dict[str, Any]] = []
     with api.state.transaction() as tx:
         for request in requests:
-            responses.append(await _run_one(api, call, root, request))
+            responses.append(await _run_one(api, call, root, request, faults))
         if atomic and any(r["status"] >= 400 for r in responses):
             tx.rollback_only = True
     return Reply(200, {"responses": responses})
@@ -57,7 +75,9 @@ def _is_subscription(request: dict[str, Any]) -> bool:
     return "subscriptions" in str(request.get("url", "")).split("?")[0]
 
 
-async def _run_one(api: Api, outer: Call, root: ApiRoot, request: dict[str, Any]) -> dict[str, Any]:
+async def _run_one(
+    api: Api, outer: Call, root: ApiRoot, request: dict[str, Any], faults: InnerFaults | None
+) -> dict[str, Any]:
     url = urllib.parse.urlsplit(request["url"])
     path = url.path if url.path.startswith("/") else f"{root.prefix}/{url.path}"
     headers = {str(k).lower(): str(v) for k, v in request.get("headers", {}).items()}
@@ -71,10 +91,19 @@ async def _run_one(api: Api, outer: Call, root: ApiRoot, request: dict[str, Any]
         base_url=outer.base_url,
         principal=outer.principal,
     )
+    decision = faults.decide(call.method, path) if faults is not None else None
+    action = decision.action if decision is not None else None
     if path.endswith("/$batch"):
         reply = Reply.error(BcError(400, "BadRequest", "A $batch cannot contain another $batch."))
+    elif action in ("error", "throttle"):
+        assert decision is not None
+        reply = Reply.error(_injected(decision))
     else:
         reply = await api.handle(call)
+    if faults is not None and action is not None:
+        faults.record(call.method, path, action)
+        if action in ("drop", "commit_then_drop", "commit_then_hang"):
+            faults.lose_answer = action
     response: dict[str, Any] = {
         "id": request.get("id"),
         "status": reply.status,
@@ -86,3 +115,9 @@ async def _run_one(api: Api, outer: Call, root: ApiRoot, request: dict[str, Any]
     if reply.body is not None:
         response["body"] = reply.body
     return response
+
+
+def _injected(decision: Decision) -> BcError:
+    if decision.action == "throttle":
+        return BcError(429, "Application_TooManyRequests", "Too many requests (injected fault).")
+    return BcError(decision.status, "Internal_ServerError", "Injected fault inside a $batch.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +22,7 @@ from local.bc_sim.clock import SimClock
 from local.bc_sim.config import CUSTOM_API, STANDARD_API, BcSimConfig
 from local.bc_sim.documents import Documents
 from local.bc_sim.errors import BcError
-from local.bc_sim.faults import FaultPlan, Faults
+from local.bc_sim.faults import Decision, FaultPlan, Faults
 from local.bc_sim.limits import Limits
 from local.bc_sim.model import SimState
 from local.bc_sim.openapi import openapi_document
@@ -103,6 +103,18 @@ class BcSim:
 
     def statistics(self) -> dict[str, Any]:
         return self.stats.snapshot(self.state.postings, self.limits.snapshot())
+
+    def inner_fault(self, method: str, path: str) -> Decision | None:
+        """The fault plan's decision for an operation inside a `$batch` (see `batch`)."""
+        _, template, relative = self.classify(path)
+        return self.faults.decide(method, template, relative)
+
+    def record_inner_fault(self, principal: str) -> Callable[[str, str, str], None]:
+        def record(method: str, path: str, fault: str) -> None:
+            _, template, _ = self.classify(path)
+            self.stats.record_operation_fault(principal, f"{method} {template}", fault)
+
+        return record
 
     def describe(self) -> dict[str, Any]:
         c = self.config

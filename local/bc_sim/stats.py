@@ -22,9 +22,15 @@ class RouteCounts:
 class Stats:
     def __init__(self) -> None:
         self.routes: dict[str, dict[str, RouteCounts]] = defaultdict(dict)
+        # faults injected into operations inside a `$batch`: not requests of their own
+        self.operation_faults: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
 
     def reset(self) -> None:
         self.routes.clear()
+        self.operation_faults.clear()
+
+    def record_operation_fault(self, principal: str, operation: str, fault: str) -> None:
+        self.operation_faults[principal][operation][fault] += 1
 
     def record(
         self,
@@ -46,10 +52,14 @@ class Stats:
 
     def snapshot(self, postings: Sequence[Posting], limits: dict[str, dict[str, int]]) -> dict[str, Any]:
         principals: dict[str, Any] = {}
-        for principal, routes in self.routes.items():
+        for principal in {*self.routes, *self.operation_faults}:
+            routes = self.routes.get(principal, {})
+            operations = self.operation_faults.get(principal, {})
             faults: Counter[str] = Counter()
             for counts in routes.values():
                 faults.update(counts.faults)
+            for counted in operations.values():
+                faults.update(counted)
             principals[principal] = {
                 "requests": sum(c.requests for c in routes.values()),
                 "throttled": sum(c.throttled for c in routes.values()),
@@ -64,6 +74,7 @@ class Stats:
                     }
                     for route, c in routes.items()
                 },
+                "batch_operation_faults": {op: dict(c) for op, c in operations.items()},
             }
         return {"principals": principals, "posted": posted_summary(postings)}
 

@@ -22,6 +22,7 @@ class HostConfig:
     max_concurrent_sessions: int = 8
     session_idle_timeout: float = 5.0
     auto_complete_messages: bool = True
+    max_message_batch_size: int = 1000
 
 
 def read_host_config(path: Path) -> HostConfig:
@@ -42,6 +43,7 @@ def read_host_config(path: Path) -> HostConfig:
         route_prefix=str(prefix).strip("/"),
         max_concurrent_calls=_positive(bus, "maxConcurrentCalls", defaults.max_concurrent_calls),
         max_concurrent_sessions=_positive(bus, "maxConcurrentSessions", defaults.max_concurrent_sessions),
+        max_message_batch_size=_positive(bus, "maxMessageBatchSize", defaults.max_message_batch_size),
         session_idle_timeout=timespan_seconds(idle) if idle else defaults.session_idle_timeout,
         auto_complete_messages=bool(bus.get("autoCompleteMessages", defaults.auto_complete_messages)),
     )

@@ -42,6 +42,7 @@ class QueueBinding:
     queue: str
     sessions: bool
     connection: str | None
+    many: bool = False  # cardinality "many": a list of messages per invocation
 
 
 Binding = HttpBinding | TimerBinding | QueueBinding
@@ -124,12 +125,16 @@ def _binding(spec: Mapping[str, Any], name: str) -> Binding:
     if kind == SERVICE_BUS_TRIGGER:
         if "topicName" in spec:
             raise StartupError(f"{where}: the dev host runs queue triggers only, not topic subscriptions")
-        if str(spec.get("cardinality", "one")).lower() != "one":
-            raise StartupError(f"{where}: the dev host delivers one message per invocation (cardinality one)")
+        many = str(spec.get("cardinality", "one")).lower() == "many"
+        if many and spec.get("isSessionsEnabled"):
+            raise StartupError(
+                f"{where}: the dev host delivers batches (cardinality many) from plain queues only"
+            )
         return QueueBinding(
             queue=str(spec["queueName"]),
             sessions=bool(spec.get("isSessionsEnabled")),
             connection=spec.get("connection"),
+            many=many,
         )
     raise StartupError(f"{where}: the dev host does not run {kind} triggers")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from azure.functions.meta import Datum
@@ -15,7 +15,7 @@ from shared.messaging.transport import ReceivedMessage, Receiver, Transport
 
 log = logging.getLogger("devhost")
 
-Invoke = Callable[[ServiceBusMessage], Awaitable[object]]
+Invoke = Callable[[ServiceBusMessage | Sequence[ServiceBusMessage]], Awaitable[object]]
 ERROR_BACKOFF = 1.0
 
 
@@ -62,7 +62,10 @@ class QueueListener:
 
     Plain queues: one receiver, up to `concurrency` messages in flight at once. Session queues:
     `concurrency` receivers, each holding one session and running its messages one at a time in
-    order; a session is released after `session_idle` seconds without a message.
+    order; a session is released after `session_idle` seconds without a message. Batch functions
+    (`batch_size`, cardinality many, plain queues): up to `batch_size` messages per invocation, one
+    batch at a time, every message of it completed when the function returns and abandoned when it
+    raises.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class QueueListener:
         session_idle: float,
         receive_wait: float,
         auto_complete: bool = True,
+        batch_size: int | None = None,
     ) -> None:
         self.function_name = function_name
         self.queue = queue
@@ -87,9 +91,12 @@ class QueueListener:
         self._session_idle = session_idle
         self._wait = receive_wait
         self._auto_complete = auto_complete
+        self._batch_size = batch_size
 
     async def run(self, stopping: asyncio.Event) -> None:
-        if self.sessions:
+        if self._batch_size is not None:
+            await self._batch_worker(stopping, self._batch_size)
+        elif self.sessions:
             async with asyncio.TaskGroup() as group:
                 for _ in range(self._concurrency):
                     group.create_task(self._session_worker(stopping))
@@ -118,6 +125,39 @@ class QueueListener:
                             await asyncio.wait(running)
             except Exception:
                 await self._recover()
+
+    async def _batch_worker(self, stopping: asyncio.Event, size: int) -> None:
+        while not stopping.is_set():
+            try:
+                async with self.transport.receiver(self.queue, max_wait=self._wait) as receiver:
+                    if receiver is None:
+                        raise RuntimeError(f"the transport gave no receiver for queue {self.queue}")
+                    while not stopping.is_set():
+                        batch = await receiver.receive(max_messages=size, max_wait=self._wait)
+                        if batch:
+                            await self._handle_batch(receiver, batch)
+            except Exception:
+                await self._recover()
+
+    async def _handle_batch(self, receiver: Receiver, batch: list[ReceivedMessage]) -> None:
+        try:
+            converted = [to_function_message(message, self.function_name) for message in batch]
+            await self._invoke(converted)
+            succeeded = True
+        except Exception:  # logged by the invoker (or a message that cannot be converted); the host abandons
+            succeeded = False
+        if not self._auto_complete:
+            return
+        for message in batch:
+            try:
+                await (receiver.complete(message) if succeeded else receiver.abandon(message))
+            except Exception as error:
+                log.warning(
+                    "Settling message %s on %s failed (%s); the broker redelivers it when its lock expires",
+                    message.message_id,
+                    self.queue,
+                    type(error).__name__,
+                )
 
     async def _session_worker(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()

@@ -135,7 +135,7 @@ class Triggers:
         if transport is None:
             raise ValueError("queue triggers need a transport")
 
-        async def invoke(message: func.ServiceBusMessage) -> object:
+        async def invoke(message: func.ServiceBusMessage | Sequence[func.ServiceBusMessage]) -> object:
             return await self._invoker.invoke(fn, message)
 
         return QueueListener(
@@ -148,4 +148,5 @@ class Triggers:
             session_idle=config.session_idle_timeout,
             receive_wait=receive_wait,
             auto_complete=config.auto_complete_messages,
+            batch_size=config.max_message_batch_size if binding.many else None,
         )

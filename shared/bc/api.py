@@ -126,8 +126,10 @@ class BcApi:
         response = await self.http.send(request)
         return response.json() if response.content else None
 
-    async def batch(self, operations: Sequence[BatchOperation], *, atomic: bool = False) -> list[BatchResult]:
-        return await run_batch(self.http, self.root, operations, atomic=atomic)
+    async def batch(
+        self, operations: Sequence[BatchOperation], *, atomic: bool = False, repeatable: bool | None = None
+    ) -> list[BatchResult]:
+        return await run_batch(self.http, self.root, operations, atomic=atomic, repeatable=repeatable)
 
 
 def _etag(etag: str | None) -> str:

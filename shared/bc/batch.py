@@ -64,20 +64,23 @@ async def run_batch(
     *,
     atomic: bool = False,
     size: int = MAX_OPERATIONS,
+    repeatable: bool | None = None,
 ) -> list[BatchResult]:
     """Send the operations in batches of at most `size`; one result per operation, in order.
 
     `atomic` applies per batch: with more than `size` operations, earlier batches stay committed
-    when a later one fails.
+    when a later one fails. A batch is safe to resend when it only reads, or when the caller says
+    every write in it is idempotent (`repeatable=True`: the companion extension's documents).
     """
     results: list[BatchResult] = []
     for chunk in chunked(operations, size):
-        results.extend(await _send_chunk(http, service_root.rstrip("/"), chunk, atomic))
+        resend = all(op.method.upper() == "GET" for op in chunk) if repeatable is None else repeatable
+        results.extend(await _send_chunk(http, service_root.rstrip("/"), chunk, atomic, resend))
     return results
 
 
 async def _send_chunk(
-    http: BcHttp, service_root: str, chunk: Sequence[BatchOperation], atomic: bool
+    http: BcHttp, service_root: str, chunk: Sequence[BatchOperation], atomic: bool, repeatable: bool
 ) -> list[BatchResult]:
     requests = []
     for index, op in enumerate(chunk):
@@ -96,7 +99,7 @@ async def _send_chunk(
             f"{service_root}/$batch",
             body={"requests": requests},
             headers={"Isolation": "snapshot"} if atomic else {},
-            repeatable=all(op.method.upper() == "GET" for op in chunk),
+            repeatable=repeatable,
         )
     )
     answers = {str(item.get("id")): item for item in response.json().get("responses", [])}

@@ -10,9 +10,10 @@ here (`BcRequestRejected`, code `ScendIdUsedForAnotherDocument`), never silently
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from shared.bc.api import BcApi
+from shared.bc.batch import BatchOperation, BatchResult
 from shared.bc.errors import BcRequestRejected
 from shared.bc.models import (
     ReceiptConfirmation,
@@ -25,6 +26,7 @@ from shared.bc.models import (
 from shared.bc.models.base import BcEntity, BcModel
 from shared.bc.models.warehouse import POSTED
 from shared.bc.odata import Field, Query
+from shared.errors import IntegrationError
 
 SHIPMENTS, ADJUSTMENTS, RECEIPTS = "shipmentConfirmations", "stockAdjustments", "receiptConfirmations"
 
@@ -44,6 +46,40 @@ class WarehouseExtension:
             key=draft.scend_shipment_id,
             same=lambda c: c.sales_order_id == draft.sales_order_id,
         )
+
+    async def post_shipments(
+        self, drafts: Sequence[ShipmentConfirmationDraft]
+    ) -> list[ShipmentConfirmation | IntegrationError]:
+        """Many confirmations in two `$batch` requests (create all, then post all) instead of two
+        requests each; one answer per draft, the `Posted` confirmation or its error. Both steps are
+        idempotent on the Scend id, so a batch in doubt is simply sent again."""
+        url = Query(expand=(_lines_of(SHIPMENTS),)).url(self._api.company_path(SHIPMENTS))
+        creates = [
+            BatchOperation("POST", url, body=d.wire(), business_key=d.scend_shipment_id) for d in drafts
+        ]
+        created = await self._api.batch(creates, repeatable=True)
+        answers = [_created(draft, result) for draft, result in zip(drafts, created, strict=True)]
+        open_ones = {
+            i: a for i, a in enumerate(answers) if isinstance(a, ShipmentConfirmation) and a.status != POSTED
+        }
+        posts = [
+            BatchOperation(
+                "POST",
+                self._api.company_path(f"{SHIPMENTS}({confirmation.id})/Microsoft.NAV.post"),
+                business_key=confirmation.scend_shipment_id,
+            )
+            for confirmation in open_ones.values()
+        ]
+        posted = await self._api.batch(posts, repeatable=True) if posts else []
+        for (index, confirmation), result in zip(open_ones.items(), posted, strict=True):
+            if result.error is not None:
+                answers[index] = result.error
+            elif result.body:
+                answers[index] = ShipmentConfirmation.model_validate(result.body)
+            else:  # BC answered 204: read the posted header (docs/bc-extension-api.md §8)
+                url = self._api.url(f"{SHIPMENTS}({confirmation.id})")
+                answers[index] = await self._api.get(ShipmentConfirmation, url)
+        return answers
 
     async def post_stock_adjustment(self, draft: StockAdjustmentDraft) -> StockAdjustment:
         """Item journal lines at their locations with the reason code; returns the `Posted` header."""
@@ -99,3 +135,17 @@ class WarehouseExtension:
 
 def _lines_of(entity_set: str) -> str:
     return entity_set[:-1] + "Lines"
+
+
+def _created(
+    draft: ShipmentConfirmationDraft, result: BatchResult
+) -> ShipmentConfirmation | IntegrationError:
+    """A create's answer; a Scend id already used for another order's confirmation is refused."""
+    if result.error is not None:
+        return result.error
+    created = ShipmentConfirmation.model_validate(result.body)
+    if created.sales_order_id != draft.sales_order_id:
+        return BcRequestRejected(
+            f"POST {SHIPMENTS}", 201, "ScendIdUsedForAnotherDocument", business_key=draft.scend_shipment_id
+        )
+    return created

@@ -8,12 +8,13 @@ once-only write; when it is in doubt the flow checks the order's `shippedQuantit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from shared.bc.api import BcApi
+from shared.bc.batch import BatchOperation
 from shared.bc.enums import DocumentStatus
 from shared.bc.models import (
     CreditMemoDraft,
@@ -25,7 +26,10 @@ from shared.bc.models import (
 )
 from shared.bc.models.base import json_number
 from shared.bc.odata import BY_MODIFIED, Field, Filter, Query, all_of, modified_since
-from shared.bc.posting import SHIP_AND_INVOICE, post_quantities
+from shared.bc.posting import SHIP_AND_INVOICE, Posting, post_many, post_quantities
+from shared.errors import IntegrationError
+
+ORDERS_PER_FILTER = 20  # `orderNumber eq … or …` terms per read: the URL stays far below any limit
 
 LINES = "salesOrderLines"
 
@@ -53,6 +57,17 @@ class Sales:
     async def get_order(self, order_id: UUID, *, with_lines: bool = True) -> SalesOrder:
         query = Query(expand=(LINES,) if with_lines else ())
         return await self._api.get(SalesOrder, self._api.url(f"salesOrders({order_id})"), query)
+
+    async def get_orders(self, order_ids: Sequence[UUID]) -> list[SalesOrder | IntegrationError]:
+        """Many orders with their lines (and ETags), 100 per `$batch`: one answer per id, the order
+        or the error reading it (`BcRecordNotFound` for one deleted meanwhile)."""
+        query = Query(expand=(LINES,))
+        reads = [
+            BatchOperation("GET", query.url(self._api.company_path(f"salesOrders({i})"))) for i in order_ids
+        ]
+        return [
+            result.error or SalesOrder.model_validate(result.body) for result in await self._api.batch(reads)
+        ]
 
     async def find_order(self, number: str) -> SalesOrder | None:
         query = Query(filter=Field("number").eq(number), expand=(LINES,))
@@ -89,6 +104,10 @@ class Sales:
             quantities=quantities,
         )
 
+    async def post_shipments_and_invoices(self, postings: Sequence[Posting]) -> list[IntegrationError | None]:
+        """Standard mode for many orders at once, in two `$batch` requests; see `posting.post_many`."""
+        return await post_many(self._api, SHIP_AND_INVOICE, postings)
+
     # --- posted shipments and invoices --------------------------------------------------------
 
     async def find_shipments(
@@ -124,6 +143,19 @@ class Sales:
         return await self._api.collect(SalesInvoice, self._api.url("salesInvoices"), query)
 
     # --- credit memos -------------------------------------------------------------------------
+
+    async def find_invoices_of(self, order_numbers: Sequence[str]) -> list[SalesInvoice]:
+        """The posted invoices of many orders, one read per 20 order numbers (`or` on one field)."""
+        invoices: list[SalesInvoice] = []
+        numbers = sorted(set(order_numbers))
+        for start in range(0, len(numbers), ORDERS_PER_FILTER):
+            terms = [Field("orderNumber").eq(n) for n in numbers[start : start + ORDERS_PER_FILTER]]
+            either = terms[0]
+            for term in terms[1:]:
+                either = either | term
+            url = self._api.url("salesInvoices")
+            invoices.extend(await self._api.collect(SalesInvoice, url, Query(filter=either)))
+        return invoices
 
     async def create_draft_credit_memo(self, draft: CreditMemoDraft) -> SalesCreditMemo:
         """One deep insert (header and lines), never posted. Once-only: in doubt → `InDoubt`, then

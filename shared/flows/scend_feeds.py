@@ -38,11 +38,10 @@ FEED_KIND = "feed"
 FEED_STALLED = "FEED_STALLED"
 
 
-def _message(envelope: Envelope, session_id: str | None = None) -> OutboundMessage:
+def _message(envelope: Envelope) -> OutboundMessage:
     return OutboundMessage(
         body=envelope.to_bytes(),
         message_id=envelope.idempotency_key,
-        session_id=session_id,
         correlation_id=envelope.correlation_id,
         subject=envelope.kind,
     )
@@ -53,8 +52,8 @@ def _envelope(kind: str, key: str, record: BaseModel, version: str = "") -> Enve
 
 
 def shipment_message(shipment: Shipment) -> OutboundMessage:
-    """Sessions by Scend order: two despatches of one order are never posted at once."""
-    return _message(_envelope("shipment", shipment.id, shipment), session_id=shipment.order_id)
+    """One message per shipment; the worker reads them in batches across orders (`despatch`)."""
+    return _message(_envelope("shipment", shipment.id, shipment))
 
 
 def return_message(ret: Return) -> OutboundMessage:

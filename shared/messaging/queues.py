@@ -10,15 +10,17 @@ from shared.settings import Settings
 
 def queue_specs(settings: Settings) -> list[QueueSpec]:
     """Every queue the app uses. `orders-to-scend` keeps one order's release, amend and cancel in
-    order with sessions, and `scend-shipments` posts one order's despatches one at a time (sessions
-    keyed by the Scend order id); the poll-request doorbell only needs a short duplicate window, which is
+    order with sessions. `scend-shipments` is a plain queue read in batches (one batch spans many
+    orders, which is what makes it cheap in BC requests); one order's despatches are still posted one
+    at a time, by the waves of `despatch` and the posting marker saved under the order's
+    cross-reference ETag. The poll-request doorbell only needs a short duplicate window, which is
     what coalesces a burst of notifications into one poll."""
     s = settings
     return [
         QueueSpec(s.items_queue, max_delivery_count=10),
         QueueSpec(s.orders_queue, requires_session=True, max_delivery_count=10),
         QueueSpec(s.purchase_orders_queue, requires_session=True, max_delivery_count=10),
-        QueueSpec(s.shipments_queue, requires_session=True, max_delivery_count=10),
+        QueueSpec(s.shipments_queue, max_delivery_count=10),
         QueueSpec(s.returns_queue, max_delivery_count=10),
         QueueSpec(s.stock_queue, max_delivery_count=10),
         QueueSpec(s.receipts_queue, max_delivery_count=10),

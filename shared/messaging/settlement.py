@@ -16,6 +16,12 @@ returns and abandons it when the function raises (design §5). So the shell neve
 Why a retry copy needs its own message id: the original id is inside the duplicate detection
 window, so a copy sent under it would be accepted and silently dropped — a lost document.
 
+Batches (`run_batch`): a flow that works on many messages at once (shipment confirmation) answers
+each envelope with its outcome or its error, and each message is settled by its own answer as
+above. One exception: a defect cannot escape, since the host would abandon the whole batch and
+drag every neighbour to the dead-letter queue with it; it is retried like a transient error, then
+parked as `RETRIES_EXHAUSTED` naming the defect's type.
+
 Ordering on session queues: a scheduled copy goes to the back of its session, so a later message
 for the same document can run before the retried one. Flows on session queues therefore compare
 the message's version with the cross-reference and skip a stale one; the shell cannot do that.
@@ -23,9 +29,11 @@ the message's version with the cross-reference and skip a stale one; the shell c
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -33,13 +41,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.errors import InvalidMessage, PermanentError, TransientError, WaitingForDependency
+from shared.errors import (
+    IntegrationError,
+    InvalidMessage,
+    PermanentError,
+    TransientError,
+    WaitingForDependency,
+)
 from shared.messaging.envelope import Envelope, message_id_for
 from shared.messaging.transport import OutboundMessage, Transport
 from shared.retry import Backoff
 from shared.settings import Settings, get_settings
 from shared.store.exceptions import ExceptionStore
 from shared.telemetry import count_document, flow_span
+
+log = logging.getLogger(__name__)
 
 ATTEMPT_PROPERTY = "attempt"
 ORIGINAL_ID_PROPERTY = "original_message_id"
@@ -87,6 +103,12 @@ def shell_backoff(settings: Settings) -> Backoff:
 
 
 Handler = Callable[[Envelope], Awaitable[object]]  # what a flow returns (its outcome) is for its tests
+# A batch flow: one answer per envelope, in order — its outcome, or the exception it failed with.
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[Sequence[object]]]
+
+
+class DefectInBatch(TransientError):
+    """A defect (not an error the flow raises on purpose) met by one message of a batch."""
 
 
 @dataclass(slots=True)
@@ -107,6 +129,23 @@ class Settler:
             span.set_attribute("outcome", outcome.value)
         count_document(flow, outcome.value)
         return outcome
+
+    async def run_batch(
+        self, flow: str, messages: Sequence[IncomingMessage], handler: BatchHandler
+    ) -> list[Outcome]:
+        """Run a batch flow once for every message that is an envelope; settle each by its answer."""
+        envelopes: dict[int, Envelope] = {}
+        for index, message in enumerate(messages):
+            with contextlib.suppress(ValidationError):  # if not, `run` below parks it
+                envelopes[index] = Envelope.from_bytes(message.body)
+        answers = list(await handler(list(envelopes.values()))) if envelopes else []
+        if len(answers) != len(envelopes):
+            raise RuntimeError(f"{flow}: {len(answers)} answers for {len(envelopes)} messages")
+        by_index = dict(zip(envelopes, answers, strict=True))
+        outcomes = []
+        for index, message in enumerate(messages):
+            outcomes.append(await self.run(flow, message, _replay(flow, by_index.get(index))))
+        return outcomes
 
     async def _run(self, message: IncomingMessage, handler: Handler) -> Outcome:
         try:
@@ -174,6 +213,21 @@ class Settler:
             payload=message.body[:MAX_PARKED_BODY_CHARS].decode("utf-8", "replace"),
             queue=message.queue,
         )
+
+
+def _replay(flow: str, answer: object) -> Handler:
+    """A handler that gives back what the batch flow answered for one envelope."""
+
+    async def handler(envelope: Envelope) -> object:
+        if isinstance(answer, IntegrationError):
+            raise answer
+        if isinstance(answer, Exception):
+            # Only its type: a defect's message may quote the document (personal data).
+            log.error("%s: defect %s for %s %s", flow, type(answer).__name__, envelope.kind, envelope.key)
+            raise DefectInBatch(f"defect {type(answer).__name__} while the batch ran")
+        return answer
+
+    return handler
 
 
 def _validation_summary(error: ValidationError) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -266,3 +266,71 @@ async def test_a_retry_on_a_session_queue_stays_in_its_session(
         assert receiver.session_id == "SO1001"
         (copy,) = await receiver.receive(max_messages=5, max_wait=0.05)
         assert copy.message_id == "salesOrder:SO1001:2:retry-2"
+
+
+# --- batches (a trigger with cardinality many) ---------------------------------------------------
+
+
+class BatchScript:
+    """A batch flow answering each envelope as scripted by its key (default: completed)."""
+
+    def __init__(self, answers: dict[str, object]) -> None:
+        self.answers = answers
+        self.seen: list[list[str]] = []
+
+    async def __call__(self, envelopes: Sequence[Envelope]) -> list[object]:
+        self.seen.append([e.key for e in envelopes])
+        return [self.answers.get(e.key, "done") for e in envelopes]
+
+
+async def test_each_message_of_a_batch_is_settled_by_its_own_answer(
+    settler: Settler, transport: LocalTransport, exceptions: ExceptionStore
+) -> None:
+    # GIVEN a batch: two fine, one transient, one permanent, one that is not an envelope
+    handler = BatchScript({
+        "B": TransientError("Scend answered 503"),
+        "C": PermanentError("SKU_NOT_IN_WMS", "C is not in Scend", business_key="C"),
+    })  # fmt: skip
+    poison = IncomingMessage(queue=ITEMS, body=b"not json", message_id="m-poison")
+    batch = [delivered(an_item(k)) for k in ("A", "B", "C")] + [poison, delivered(an_item("D"))]
+    # WHEN the shell runs it
+    outcomes = await settler.run_batch("item_export", batch, handler)
+    # THEN the flow saw the four envelopes once, in order, and each message has its own settlement
+    assert handler.seen == [["A", "B", "C", "D"]]
+    assert outcomes == [
+        Outcome.COMPLETED, Outcome.RETRY_SCHEDULED, Outcome.PARKED, Outcome.PARKED, Outcome.COMPLETED
+    ]  # fmt: skip
+    assert (await transport.counts(ITEMS)).scheduled == 1
+    assert await exceptions.get("item", "SKU_NOT_IN_WMS", "C") is not None
+    assert await exceptions.get("message", "MESSAGE_INVALID", "m-poison") is not None
+
+
+async def test_a_defect_in_a_batch_is_retried_then_parked_without_taking_its_neighbours_down(
+    settler: Settler, transport: LocalTransport, exceptions: ExceptionStore, clock: Clock
+) -> None:
+    # GIVEN a batch flow that meets a defect on one document every time
+    handler = BatchScript({"B": KeyError("a bug, quoting 10 Downing Street")})
+    batch = [delivered(an_item("A")), delivered(an_item("B"))]
+    outcomes = await settler.run_batch("item_export", batch, handler)
+    # THEN its neighbour completes and the defect is retried like a transient error
+    assert outcomes == [Outcome.COMPLETED, Outcome.RETRY_SCHEDULED]
+    for _ in range(BACKOFF.attempts - 1):
+        clock.advance(timedelta(seconds=BACKOFF.max_seconds))
+        (copy,) = await receive_all(transport)
+        (last,) = await settler.run_batch("item_export", [as_incoming(ITEMS, copy)], handler)
+    # AND once the budget is spent it is parked for IT, naming the defect but not its message
+    assert last is Outcome.PARKED
+    row = await exceptions.get("item", "RETRIES_EXHAUSTED", "B")
+    assert row is not None
+    assert row.detail is not None
+    assert "KeyError" in row.detail
+    assert "Downing" not in row.detail
+    assert (await transport.counts(ITEMS)).dead_letter == 0
+
+
+async def test_a_batch_flow_that_answers_the_wrong_number_of_envelopes_is_a_defect(settler: Settler) -> None:
+    async def short(envelopes: Sequence[Envelope]) -> list[object]:
+        return []
+
+    with pytest.raises(RuntimeError, match="0 answers for 1 messages"):
+        await settler.run_batch("item_export", [delivered(an_item())], short)

@@ -20,6 +20,7 @@ FUNCTION_KEY = "fixture-function-key"
 MASTER_KEY = "fixture-master-key"
 PLAIN_QUEUE = "devhost-plain"
 SESSION_QUEUE = "devhost-sessions"
+BATCH_QUEUE = "devhost-batches"
 MAX_DELIVERY_COUNT = 3
 
 SETTINGS = {
@@ -28,6 +29,7 @@ SETTINGS = {
     "FIXTURE_TICK_SCHEDULE": "* * * * * *",
     "FIXTURE_PLAIN_QUEUE": PLAIN_QUEUE,
     "FIXTURE_SESSION_QUEUE": SESSION_QUEUE,
+    "FIXTURE_BATCH_QUEUE": BATCH_QUEUE,
 }
 # Every setting shared.settings requires, for the app's own settings hook and transport factory.
 APP_SETTINGS = {
@@ -89,6 +91,7 @@ async def transport() -> AsyncIterator[LocalTransport]:
     specs = [
         QueueSpec(PLAIN_QUEUE, max_delivery_count=MAX_DELIVERY_COUNT),
         QueueSpec(SESSION_QUEUE, requires_session=True),
+        QueueSpec(BATCH_QUEUE, max_delivery_count=MAX_DELIVERY_COUNT),
     ]
     local = LocalTransport(":memory:", specs)
     yield local

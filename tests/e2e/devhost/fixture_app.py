@@ -90,6 +90,18 @@ async def plain(msg: func.ServiceBusMessage) -> None:
         raise ValueError("poison body")
 
 
+@app.service_bus_queue_trigger(
+    arg_name="batch",
+    queue_name="%FIXTURE_BATCH_QUEUE%",
+    connection="ServiceBusConnection",
+    cardinality=func.Cardinality.MANY,
+)
+async def batched(batch: list[func.ServiceBusMessage]) -> None:
+    calls["batched"].append([m.get_body().decode() for m in batch])
+    if any(m.get_body() == b"poison" for m in batch):
+        raise ValueError("poison in the batch")
+
+
 @app.function_name("ordered")
 @app.service_bus_queue_trigger(
     arg_name="msg",

@@ -24,6 +24,7 @@ async def test_queue_triggers_run_on_the_local_transport_file_the_settings_name(
         "LOCAL_TRANSPORT_PATH": str(transport_file),
         "FIXTURE_PLAIN_QUEUE": "scend-stock",
         "FIXTURE_SESSION_QUEUE": "orders-to-scend",
+        "FIXTURE_BATCH_QUEUE": "scend-shipments",
     }
     settings_file = write_settings(tmp_path / "local.settings.json", values)
     (tmp_path / "host.json").write_text(json.dumps(HOST_JSON))

@@ -10,7 +10,7 @@ from local.devhost import DevHost
 from shared.messaging.local import LocalTransport
 from shared.messaging.transport import MAX_DELIVERY_COUNT_EXCEEDED, OutboundMessage
 from tests.e2e.devhost import fixture_app
-from tests.e2e.devhost.conftest import MAX_DELIVERY_COUNT, PLAIN_QUEUE, SESSION_QUEUE
+from tests.e2e.devhost.conftest import BATCH_QUEUE, MAX_DELIVERY_COUNT, PLAIN_QUEUE, SESSION_QUEUE
 from tests.e2e.devhost.helpers import eventually
 
 
@@ -100,3 +100,31 @@ async def test_session_messages_run_in_order_per_session_and_sessions_in_paralle
         assert function_name == "ordered"  # from the `context` parameter
     assert by_session == sent
     assert fixture_app.in_flight["ordered_max"] > 1
+
+
+async def test_a_batch_function_gets_a_list_and_its_messages_settle_together(
+    host: DevHost, transport: LocalTransport
+) -> None:
+    # GIVEN five messages on the queue of a function with cardinality many
+    await transport.send(
+        BATCH_QUEUE, [OutboundMessage(body=f"m{i}".encode(), message_id=f"batch-{i}") for i in range(5)]
+    )
+
+    async def completed() -> bool:
+        seen = [body for batch in fixture_app.calls["batched"] for body in batch]
+        return len(seen) == 5 and (await transport.counts(BATCH_QUEUE)).active == 0
+
+    await eventually(completed)
+    # THEN the function got lists holding each message once, and every one was completed
+    seen = [body for batch in fixture_app.calls["batched"] for body in batch]
+    assert sorted(seen) == [f"m{i}" for i in range(5)]
+    assert len(fixture_app.calls["batched"]) <= 5
+    # WHEN a batch holding a poison message raises, the host abandons the whole batch
+    fixture_app.calls["batched"].clear()
+    await transport.send(BATCH_QUEUE, [OutboundMessage(body=b"poison", message_id="batch-poison")])
+
+    async def dead_lettered() -> bool:
+        return (await transport.counts(BATCH_QUEUE)).dead_letter == 1
+
+    await eventually(dead_lettered)
+    assert len(fixture_app.calls["batched"]) == MAX_DELIVERY_COUNT

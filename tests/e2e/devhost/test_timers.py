@@ -77,4 +77,4 @@ async def test_host_status_lists_every_function(client: httpx.AsyncClient) -> No
     status = (await client.get("/admin/host/status")).json()
     assert status["state"] == "Running"
     http = ["hello", "keyed", "admin_only", "item", "echo", "boom", "slow"]
-    assert sorted(status["functions"]) == sorted([*http, "tick", "nightly", "plain", "ordered"])
+    assert sorted(status["functions"]) == sorted([*http, "tick", "nightly", "plain", "batched", "ordered"])

@@ -22,7 +22,7 @@ from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
 from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
 from shared.messaging.queues import queue_specs
-from shared.messaging.settlement import Outcome
+from shared.messaging.settlement import BatchHandler, Outcome
 from shared.messaging.transport import QueueSpec
 from shared.scend.models import Return, Shipment
 from shared.settings import Settings, WriteBackMode
@@ -150,8 +150,10 @@ class Warehouse:
         self, *, duplicate_every: int = 0, max_rounds: int = 400, wait_for_retries: bool = True
     ) -> int:
         despatches = self.despatches
-        return await self.drain(SHIPMENTS, "shipment_confirmation", despatches.confirm, True, duplicate_every,
-                                max_rounds, wait_for_retries)  # fmt: skip
+        return await self.drain(
+            SHIPMENTS, "shipment_confirmation", despatches.confirm, False, duplicate_every, max_rounds,
+            wait_for_retries, handle_many=despatches.confirm_many,
+        )  # fmt: skip
 
     @property
     def stock_adjustments(self) -> StockAdjustments:
@@ -274,6 +276,7 @@ class Warehouse:
         duplicate_every: int,
         max_rounds: int,
         wait_for_retries: bool = True,
+        handle_many: BatchHandler | None = None,
     ) -> int:
         world = self.world
         return await drain_queue(
@@ -288,6 +291,7 @@ class Warehouse:
             max_rounds=max_rounds,
             wait_for_retries=wait_for_retries,
             settled=self.settled,
+            handle_many=handle_many,
         )
 
     def stock_at(self, sku: str, location: str) -> float:

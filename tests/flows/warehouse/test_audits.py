@@ -78,13 +78,9 @@ async def test_stale_watermarks_and_dead_letters_are_raised_and_cleared(warehous
     await warehouse.poll("shipments")  # read at START
     await world.transport.send(
         SHIPMENTS,
-        [
-            OutboundMessage(
-                body=Envelope(kind="shipment", key="x").to_bytes(), message_id="m1", session_id="s"
-            )
-        ],
+        [OutboundMessage(body=Envelope(kind="shipment", key="x").to_bytes(), message_id="m1")],
     )
-    async with world.transport.receiver(SHIPMENTS, session=True, max_wait=0) as receiver:
+    async with world.transport.receiver(SHIPMENTS, max_wait=0) as receiver:
         assert receiver is not None
         (message,) = await receiver.receive(max_messages=1, max_wait=0)
         await receiver.dead_letter(message, "test", "a message that escaped the shell")

@@ -96,6 +96,7 @@ def test_the_loader_reads_each_trigger_from_the_binding_metadata() -> None:
         "FIXTURE_TICK_SCHEDULE": "*/2 * * * * *",
         "FIXTURE_PLAIN_QUEUE": "plain-q",
         "FIXTURE_SESSION_QUEUE": "session-q",
+        "FIXTURE_BATCH_QUEUE": "batch-q",
     }
     functions = {f.name: f for f in load_functions("tests.e2e.devhost.fixture_app", environ)}
     # THEN every trigger is described, with %NAME% resolved and the function name as given
@@ -110,6 +111,9 @@ def test_the_loader_reads_each_trigger_from_the_binding_metadata() -> None:
     )
     assert functions["ordered"].binding == QueueBinding(
         "session-q", sessions=True, connection="ServiceBusConnection"
+    )
+    assert functions["batched"].binding == QueueBinding(
+        "batch-q", sessions=False, connection="ServiceBusConnection", many=True
     )
     assert functions["ordered"].wants_context
     assert not functions["plain"].wants_context
