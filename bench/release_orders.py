@@ -12,6 +12,7 @@ from typing import Any
 from bench.world import BC_CONCURRENCY, BC_PER_SECOND, BenchWorld, ideal_seconds
 from local.bc_sim import SeedRequest
 from local.scend_sim.models.products import ProductIn
+from local.scend_sim.seeding import Shelf
 from local.scend_sim.seeding import seed as seed_scend
 from shared.bc.models import SalesOrder
 from shared.bc.odata import Field
@@ -22,7 +23,8 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
 
-WORKERS = 5  # session workers, as the Functions host would run for the orders queue
+WORKERS = 8  # session workers, as the Functions host runs the orders queue (host.json maxConcurrentSessions)
+STOCK = 1_000_000  # at Scend, so that the despatch scenario can despatch these orders afterwards
 
 
 async def ready(sku: str) -> bool:
@@ -33,12 +35,11 @@ async def run(world: BenchWorld, orders: int, latency_s: float, baseline_sample:
     created = world.bc_sim.seed(SeedRequest(
         seed=5, items=50, customers=20, vendors=0, locations=1, shipment_methods=2,
         released_sales_orders=orders, draft_sales_orders=0, released_purchase_orders=0, max_lines_per_order=5,
+        opening_stock=STOCK,
     ))  # fmt: skip
-    seed_scend(
-        world.scend_sim.warehouse,
-        [ProductIn(sku=i["number"], description=i["number"]) for i in created["items"]],
-        [],
-    )
+    skus = [i["number"] for i in created["items"]]
+    seed_scend(world.scend_sim.warehouse, [ProductIn(sku=s, description=s) for s in skus],
+               [Shelf(s, STOCK) for s in skus])  # fmt: skip
     specs = [s for s in queue_specs(world.settings) if s.name == world.settings.orders_queue]
     transport = LocalTransport(":memory:", specs)
     lookups = default_lookups()

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import despatches, release_orders
+from bench import despatches, release_orders, shared_budget, stock
 from bench.world import bench_world
 from shared.settings import WriteBackMode
 
@@ -21,14 +21,32 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 
 
 async def main(
-    orders: int, latency_ms: float, baseline_sample: int, despatches_per_mode: int = 0
+    orders: int,
+    latency_ms: float,
+    baseline_sample: int,
+    despatch: bool = True,
+    skus: int = 0,
+    changed_share: float = 0.01,
+    two_workers: int = 0,
 ) -> dict[str, object]:
+    """Every scenario; the standard-mode despatches despatch the orders the release scenario
+    released (same world), the extension-mode ones as many orders released in a fresh world."""
     results = []
+    latency = latency_ms / 1000
     async with bench_world(latency_ms) as world:
-        results.append(await release_orders.run(world, orders, latency_ms / 1000, baseline_sample))
-    for mode in (WriteBackMode.STANDARD, WriteBackMode.EXTENSION) if despatches_per_mode else ():
+        results.append(await release_orders.run(world, orders, latency, baseline_sample))
+        if despatch:
+            results.append(await despatches.run(world, WriteBackMode.STANDARD, latency))
+    if despatch:
         async with bench_world(latency_ms) as world:
-            results.append(await despatches.run(world, despatches_per_mode, mode, latency_ms / 1000))
+            await despatches.release(world, orders)
+            results.append(await despatches.run(world, WriteBackMode.EXTENSION, latency))
+    if skus:
+        async with bench_world(latency_ms) as world:
+            results.extend(await stock.run(world, skus, changed_share, latency))
+    if two_workers:
+        async with bench_world(latency_ms, bc_window=shared_budget.WINDOW_RULE) as world:
+            results.extend(await shared_budget.run(world, two_workers))
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
@@ -57,9 +75,15 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--latency-ms", type=float, default=40.0)
     parser.add_argument("--baseline-sample", type=int, default=300)
-    parser.add_argument("--despatches", type=int, default=500, help="per write-back mode")
+    parser.add_argument("--no-despatches", action="store_true", help="skip the despatch scenarios")
+    parser.add_argument("--skus", type=int, default=100_000, help="catalogue of the stock scenario")
+    parser.add_argument("--changed", type=float, default=0.01, help="share of SKUs changed")
+    parser.add_argument("--two-workers", type=int, default=150, help="BC reads per worker, shared budget")
     args = parser.parse_args()
-    report = asyncio.run(main(args.orders, args.latency_ms, args.baseline_sample, args.despatches))
+    report = asyncio.run(main(
+        args.orders, args.latency_ms, args.baseline_sample, not args.no_despatches, args.skus, args.changed,
+        args.two_workers,
+    ))  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
     show(report)

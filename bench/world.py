@@ -7,9 +7,11 @@ import json
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from azure.data.tables.aio import TableClient
 
 from local.azurite import Azurite, start_azurite
 from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
@@ -22,6 +24,7 @@ from shared.settings import Settings
 from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.processed import ProcessedEventStore
+from shared.store.reconciliations import ReconciliationStore
 from shared.store.tables import TableNames, connect, ensure_tables
 from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
@@ -56,6 +59,15 @@ class BenchWorld:
     watermarks: WatermarkStore
     timeline: OrderTimelineStore
     processed: ProcessedEventStore
+    reconciliations: ReconciliationStore
+    request_budgets: TableClient  # the table of the budget every instance shares
+
+    def set_latency(self, latency_ms: float) -> None:
+        """Every BC and Scend call waits `latency_ms` (0 while a scenario sets up what it measures)."""
+        self.bc_sim.faults.set(FaultPlan(rules=[FaultRule(latency_ms=latency_ms)] if latency_ms else []))
+        self.scend_sim.set_faults(
+            http=[HttpFault(kind="latency", latency_ms=int(latency_ms))] if latency_ms else []
+        )
 
     def bc_requests(self) -> int:
         principals = self.bc_sim.statistics()["principals"]
@@ -82,33 +94,41 @@ def settings_for(bc: BcSim, scend: ScendSim, azurite: Azurite) -> Settings:
 
 
 @asynccontextmanager
-async def bench_world(latency_ms: float) -> AsyncIterator[BenchWorld]:
+async def bench_world(
+    latency_ms: float, *, bc_window: tuple[int, float] | None = None
+) -> AsyncIterator[BenchWorld]:
     """A fresh world; every BC and Scend call waits `latency_ms` (a UK broadband round trip to
-    Azure is ~20–60 ms); BC's limits are the simulator's defaults (6,000 per 5 minutes, 5 at once)."""
+    Azure is ~20–60 ms); BC's limits are the simulator's defaults (6,000 per 5 minutes, 5 at once)
+    unless `bc_window` gives (requests, seconds)."""
+    config = BcSimConfig()
+    if bc_window:
+        config = replace(config, requests_per_window=bc_window[0], window_seconds=bc_window[1])
     with tempfile.TemporaryDirectory() as tls, start_azurite() as azurite:
         async with (
-            serve_bc_sim(BcSimConfig(tls_dir=Path(tls))) as bc_sim,
+            serve_bc_sim(replace(config, tls_dir=Path(tls))) as bc_sim,
             serve_scend_sim(
                 ScendSimConfig(rate_limit_per_minute=None, webhook_auto_deliver=False)
             ) as scend_sim,
             connect(connection_string=azurite.connection_string) as tables,
         ):
-            bc_sim.faults.set(FaultPlan(rules=[FaultRule(latency_ms=latency_ms)]))
-            scend_sim.set_faults(http=[HttpFault(kind="latency", latency_ms=int(latency_ms))])
             names = TableNames(prefix="bench")
             await ensure_tables(tables, names)
             settings = settings_for(bc_sim, scend_sim, azurite)
             bc = client_from_settings(settings)
             scend = ContractRestAdapter.from_settings(settings)
             try:
-                yield BenchWorld(
+                world = BenchWorld(
                     bc_sim, scend_sim, settings, bc, scend,
                     CrossReferenceStore(tables.get_table_client(names.cross_references)),
                     ExceptionStore(tables.get_table_client(names.sync_exceptions)),
                     WatermarkStore(tables.get_table_client(names.watermarks)),
                     OrderTimelineStore(tables.get_table_client(names.order_timeline)),
                     ProcessedEventStore(tables.get_table_client(names.processed_events)),
+                    ReconciliationStore(tables.get_table_client(names.reconciliations)),
+                    tables.get_table_client(names.request_budgets),
                 )  # fmt: skip
+                world.set_latency(latency_ms)
+                yield world
             finally:
                 await bc.close()
                 await scend.aclose()

@@ -31,7 +31,7 @@ param bcInvoiceOnReceipt bool = false
 param scendBaseUrl string
 
 var suffix = uniqueString(resourceGroup().id, name)
-var tables = ['CrossReferences', 'Watermarks', 'SyncExceptions', 'ProcessedEvents', 'Reconciliations', 'OrderTimeline']
+var tables = ['CrossReferences', 'Watermarks', 'SyncExceptions', 'ProcessedEvents', 'Reconciliations', 'OrderTimeline', 'RequestBudgets']
 // shared/messaging/queues.py: sessions keep one document's messages in order.
 var queues = [
   { name: 'items-to-scend', requiresSession: false, maxDeliveryCount: 10, lockDuration: 'PT1M', duplicateDetectionWindow: 'PT10M', timeToLive: 'P14D' }
@@ -119,6 +119,7 @@ module app 'modules/functionapp.bicep' = {
       SCEND_WEBHOOK_SECRETS: '${secret}scend-webhook-secrets)'
       // Storage and messaging
       TABLES_ACCOUNT_URL: storage.outputs.tableEndpoint
+      BC_SHARED_BUDGET: 'true' // several instances, one BC principal: one budget in Table Storage
       MESSAGING_TRANSPORT: 'servicebus'
       ITEMS_QUEUE: 'items-to-scend'
       ORDERS_QUEUE: 'orders-to-scend'

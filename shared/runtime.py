@@ -16,6 +16,7 @@ from pathlib import Path
 from azure.data.tables.aio import TableServiceClient
 
 from shared.bc.client import BcClient, client_from_settings
+from shared.bc.limits import WINDOW_SECONDS
 from shared.mapping.lookups import DEFAULT_LOOKUPS, Lookups, default_lookups, load_lookups
 from shared.messaging.factory import create_transport
 from shared.messaging.settlement import Settler, shell_backoff
@@ -26,6 +27,7 @@ from shared.store.crossrefs import CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.processed import ProcessedEventStore
 from shared.store.reconciliations import ReconciliationStore
+from shared.store.request_budget import SharedBudget
 from shared.store.tables import TableNames, ensure_tables, open_table_service
 from shared.store.timeline import OrderTimelineStore
 from shared.store.watermarks import WatermarkStore
@@ -95,7 +97,8 @@ class Runtime:
 
     def bc(self) -> BcClient:
         if self._bc is None:
-            self._bc = client_from_settings(self.settings)
+            budget = _BudgetOnTables(self) if self.settings.bc_shared_budget else None
+            self._bc = client_from_settings(self.settings, budget=budget)
         return self._bc
 
     def scend(self) -> ContractRestAdapter:
@@ -135,3 +138,26 @@ async def reset_runtime() -> None:
     if _runtime is not None:
         await _runtime.close()
     _runtime = None
+
+
+class _BudgetOnTables:
+    """BC_SHARED_BUDGET: the BC budget every instance shares, built once the tables are open (the
+    client is made before `stores()` has run, and `bc()` is not async)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._budget: SharedBudget | None = None
+
+    async def take(self) -> None:
+        if self._budget is None:
+            await self._runtime.stores()
+            tables = self._runtime._tables
+            assert tables is not None
+            settings = self._runtime.settings
+            self._budget = SharedBudget(
+                tables.get_table_client(self._runtime.names.request_budgets),
+                name="bc",
+                limit=settings.bc_requests_per_5_minutes,
+                window=WINDOW_SECONDS,
+            )
+        await self._budget.take()

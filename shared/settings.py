@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     bc_notification_url: AnyHttpUrl
     bc_requests_per_5_minutes: int = Field(default=6000, ge=1)
     bc_max_concurrent_requests: int = Field(default=5, ge=1, le=5)
+    # One BC budget for every instance, kept in Table Storage (shared.store.request_budget); off:
+    # each process counts only its own requests (one instance, tests, the local stack).
+    bc_shared_budget: bool = False
     bc_page_size: int = Field(default=1000, ge=1, le=20000)
     # BC batches up to 1,000 notices per subscription (~350 bytes each); a 413 would delete it.
     bc_max_notification_body_bytes: int = Field(default=4_194_304, ge=65_536)

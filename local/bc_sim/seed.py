@@ -55,7 +55,7 @@ class SeedRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     seed: int = Field(1, ge=0, le=2**32)
-    items: int = Field(20, ge=0, le=20_000)
+    items: int = Field(20, ge=0, le=200_000)
     customers: int = Field(5, ge=0, le=5_000)
     vendors: int = Field(2, ge=0, le=1_000)
     locations: int = Field(2, ge=0, le=50)

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 STOCK_KIND, STOCK_VARIANCE = "stock", "STOCK_VARIANCE"
 WRITE_BATCH = 100
 CARRY_OVER = 1_000  # one-sided SKUs held back per side, waiting for a partner out of step
+READ_AHEAD_ITEMS = 1_000  # BC items fetched ahead (one page at the default BC_PAGE_SIZE)
 
 
 @dataclass
@@ -199,15 +200,43 @@ def _receipt(found: Contributions, receipt: Receipt) -> None:
 
 
 async def _scend_levels(scend: ScendPort) -> AsyncIterator[tuple[str, float]]:
-    async for page in scend.iter_stock_levels():
+    async for page in read_ahead(scend.iter_stock_levels(), 1):
         for level in page:
             yield level.sku, float(level.on_hand)
 
 
 async def _bc_levels(bc: BcClient) -> AsyncIterator[tuple[str, float]]:
-    async for item in bc.master.iter_items_by_number():
+    async for item in read_ahead(bc.master.iter_items_by_number(), READ_AHEAD_ITEMS):
         if item.type in (None, "Inventory"):  # services and non-inventory items hold no stock
             yield item.number, float(item.inventory or 0)
+
+
+async def read_ahead[T](source: AsyncIterator[T], depth: int) -> AsyncIterator[T]:
+    """`source`, with up to `depth` values fetched ahead by a task of its own: the next page of
+    one side is on its way while the merge works through the other, so the two sides' round trips
+    overlap instead of adding up. Memory holds `depth` more values, never the whole stream."""
+    ahead: asyncio.Queue[tuple[T | None, BaseException | None, bool]] = asyncio.Queue(maxsize=depth)
+
+    async def fetch() -> None:
+        try:
+            async for value in source:
+                await ahead.put((value, None, False))
+        except Exception as error:  # handed to the reader, who raises it
+            await ahead.put((None, error, True))
+            return
+        await ahead.put((None, None, True))
+
+    task = asyncio.create_task(fetch())
+    try:
+        while True:
+            value, error, done = await ahead.get()
+            if error is not None:
+                raise error
+            if done:
+                return
+            yield value  # type: ignore[misc]
+    finally:
+        task.cancel()
 
 
 async def _pairs(

@@ -28,6 +28,7 @@ SYNC_EXCEPTIONS = "SyncExceptions"
 PROCESSED_EVENTS = "ProcessedEvents"
 RECONCILIATIONS = "Reconciliations"
 ORDER_TIMELINE = "OrderTimeline"
+REQUEST_BUDGETS = "RequestBudgets"
 TRANSACTION_LIMIT = 100  # operations per entity-group transaction
 
 _PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,29})?$")
@@ -67,10 +68,14 @@ class TableNames:
     def order_timeline(self) -> str:
         return self.prefix + ORDER_TIMELINE
 
+    @property
+    def request_budgets(self) -> str:
+        return self.prefix + REQUEST_BUDGETS
+
     def all(self) -> tuple[str, ...]:
         return (
             self.cross_references, self.watermarks, self.sync_exceptions,
-            self.processed_events, self.reconciliations, self.order_timeline,
+            self.processed_events, self.reconciliations, self.order_timeline, self.request_budgets,
         )  # fmt: skip
 
 
