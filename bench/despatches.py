@@ -94,8 +94,12 @@ async def release(world: BenchWorld, orders: int) -> None:
     await transport.close()
 
 
-async def run(world: BenchWorld, mode: WriteBackMode, latency_s: float) -> dict[str, Any]:
-    """Despatch every order released at Scend in full, then read the feed and post them all."""
+async def run(
+    world: BenchWorld, mode: WriteBackMode, latency_s: float, baseline_sample: int = 0
+) -> dict[str, Any]:
+    """Despatch every order released at Scend in full, then read the feed and post them all. The
+    baseline: the first `baseline_sample` shipments one message at a time (a batch of one each, as
+    the flow ran before batching: order read, line quantities, posting, invoice read)."""
     settings = world.settings
     despatches = 0
     for order in list(world.scend_sim.state.orders.values()):
@@ -118,11 +122,17 @@ async def run(world: BenchWorld, mode: WriteBackMode, latency_s: float) -> dict[
         queue=settings.shipments_queue, exceptions=world.exceptions, clock=lambda: datetime.now(UTC),
         stale_after=timedelta(hours=1),
     )  # fmt: skip
+    polling = time.perf_counter() - started
+    bc_polling = world.bc_requests() - bc_before
+    baseline = await _one_at_a_time(world, transport, settings.shipments_queue, flow, baseline_sample)
+    bc_before = world.bc_requests() - bc_polling
+    started = time.perf_counter() - polling
     errors = await _drain_batches(transport, settings.shipments_queue, flow)
     elapsed = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} despatch(es) failed, first: {errors[0]}")
     await transport.close()
+    despatches -= baseline_sample
     bc_requests = world.bc_requests() - bc_before
     posted = len(world.bc_sim.docs.state.rows("salesShipments")) - posted_before
     bound = ideal_seconds(bc_requests, latency_s)
@@ -141,5 +151,33 @@ async def run(world: BenchWorld, mode: WriteBackMode, latency_s: float) -> dict[
         "ideal_bound_seconds": round(bound, 2),
         "throughput_vs_bound": round(bound / elapsed, 2),
         "bc_limit_documents_per_second": round(BC_PER_SECOND / per, 1),
-        "baseline": {"bc_requests_per_document": "-", "documents_per_second": "-"},
+        "baseline": baseline,
+    }
+
+
+async def _one_at_a_time(
+    world: BenchWorld, transport: LocalTransport, queue: str, flow: Despatches, sample: int
+) -> dict[str, Any]:
+    if not sample:
+        return {"bc_requests_per_document": "-", "documents_per_second": "-"}
+    async with transport.receiver(queue, max_wait=0) as receiver:
+        assert receiver is not None
+        messages = await receiver.receive(max_messages=sample, max_wait=0)
+        before, began = world.bc_requests(), time.perf_counter()
+        semaphore = asyncio.Semaphore(WORKERS)
+
+        async def one(message: Any) -> None:
+            async with semaphore:
+                await flow.confirm(Envelope.from_bytes(message.body))
+
+        await asyncio.gather(*(one(m) for m in messages))
+        seconds = time.perf_counter() - began
+        for message in messages:
+            await receiver.complete(message)
+    per = (world.bc_requests() - before) / len(messages)
+    return {
+        "documents": len(messages),
+        "bc_requests_per_document": round(per, 3),
+        "documents_per_second": round(len(messages) / seconds, 1),
+        "bc_limit_documents_per_second": round(BC_PER_SECOND / per, 1),
     }

@@ -36,11 +36,11 @@ async def main(
     async with bench_world(latency_ms) as world:
         results.append(await release_orders.run(world, orders, latency, baseline_sample))
         if despatch:
-            results.append(await despatches.run(world, WriteBackMode.STANDARD, latency))
+            results.append(await despatches.run(world, WriteBackMode.STANDARD, latency, baseline_sample))
     if despatch:
         async with bench_world(latency_ms) as world:
             await despatches.release(world, orders)
-            results.append(await despatches.run(world, WriteBackMode.EXTENSION, latency))
+            results.append(await despatches.run(world, WriteBackMode.EXTENSION, latency, baseline_sample))
     if skus:
         async with bench_world(latency_ms) as world:
             results.extend(await stock.run(world, skus, changed_share, latency))

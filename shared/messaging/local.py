@@ -78,12 +78,18 @@ CREATE TABLE IF NOT EXISTS messages (
     dead_letter_description TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, state, seq);
+-- every transaction sweeps expired locks, messages and duplicate entries, and a session's release
+-- reads its messages: without these each of those is a scan of the whole queue (O(n) per message)
+CREATE INDEX IF NOT EXISTS messages_locked ON messages (queue, locked_until) WHERE lock_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_expiring ON messages (queue, state, expires_at);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (queue, session_id);
 CREATE TABLE IF NOT EXISTS duplicates (
     queue TEXT NOT NULL,
     message_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (queue, message_id)
 );
+CREATE INDEX IF NOT EXISTS duplicates_expiring ON duplicates (queue, expires_at);
 CREATE TABLE IF NOT EXISTS sessions (
     queue TEXT NOT NULL,
     session_id TEXT NOT NULL,

@@ -16,7 +16,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import EdmType, TableEntity, UpdateMode
 from azure.data.tables.aio import TableClient
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, PrivateAttr
 
 from shared.errors import ConcurrencyConflict
 from shared.store.tables import (
@@ -30,6 +30,8 @@ from shared.store.tables import (
     read_page,
     utcnow,
 )
+
+_UNKNOWN = object()
 
 
 class CrossReference(BaseModel):
@@ -48,6 +50,22 @@ class CrossReference(BaseModel):
     created_at: AwareDatetime = Field(default_factory=utcnow)
     updated_at: AwareDatetime = Field(default_factory=utcnow)
     etag: str | None = None
+    # The Scend id the stored row had when this copy was read or saved (its ETag vouches for it):
+    # a save then knows which pointer exists without reading the row again.
+    _stored_scend_id: str | object | None = PrivateAttr(default=_UNKNOWN)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: what a copy knows of the stored row is not part of it."""
+        if not isinstance(other, CrossReference):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # `tracking` is a dict: never hashable
+
+    def stored_as(self, scend_id: str | None) -> CrossReference:
+        """This copy, known to match a stored row whose Scend id is `scend_id`."""
+        self._stored_scend_id = scend_id
+        return self
 
     def tracked(self) -> dict[str, Any]:
         """A copy of `tracking` as a dict (empty when it holds none)."""
@@ -94,7 +112,7 @@ def _from_entity(entity: TableEntity) -> CrossReference:
         tracking=json.loads(entity["tracking"]),
         etag=entity.metadata["etag"],
     )
-    return CrossReference.model_validate(fields)
+    return CrossReference.model_validate(fields).stored_as(entity.get("scend_id"))
 
 
 class CrossReferenceStore:
@@ -141,16 +159,20 @@ class CrossReferenceStore:
             operations += await self._changes(saved, entity, ref.etag)
         with conflicts_as_transient(f"cross-reference {ref.kind}/{ref.bc_id}"):
             results = await self._table.submit_transaction(operations)
-        return saved.model_copy(update={"etag": results[0]["etag"]})
+        return saved.model_copy(update={"etag": results[0]["etag"]}).stored_as(saved.scend_id)
 
     async def _changes(self, ref: CrossReference, entity: dict[str, Any], etag: str) -> list[Operation]:
-        # The stored row tells which Scend pointer exists now; a stale ETag stops here already,
-        # and the If-Match in the transaction covers a write landing between this read and ours.
-        current = await self._read(_bc_row(ref.kind, ref.bc_id))
-        if current is None or current.metadata["etag"] != etag:
-            raise ConcurrencyConflict(f"cross-reference {ref.kind}/{ref.bc_id} changed since it was read")
+        # Which Scend pointer exists now: known from the copy we read or saved (the If-Match below
+        # fails the whole transaction if the row changed since), else read from the stored row (a
+        # stale ETag stops here already).
+        known = ref._stored_scend_id
+        if known is _UNKNOWN:
+            current = await self._read(_bc_row(ref.kind, ref.bc_id))
+            if current is None or current.metadata["etag"] != etag:
+                raise ConcurrencyConflict(f"cross-reference {ref.kind}/{ref.bc_id} changed since it was read")
+            known = current.get("scend_id")
+        old_scend_id = known if isinstance(known, str) else None
         operations: list[Operation] = [("update", entity, {"mode": UpdateMode.REPLACE, **if_match(etag)})]
-        old_scend_id: str | None = current.get("scend_id")
         if ref.scend_id is not None:
             pointer = {**_scend_row(ref.kind, ref.scend_id), "bc_id": ref.bc_id}
             if ref.scend_id == old_scend_id:
