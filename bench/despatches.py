@@ -27,6 +27,7 @@ from shared.settings import WriteBackMode
 
 WORKERS = 5  # BC runs 5 requests of one principal at once; more workers would only queue there
 BATCH = 100  # host.json maxMessageBatchSize
+BASELINE = 100  # shipments run one at a time first, as the flow ran before batching
 
 
 async def ready(sku: str) -> bool:

@@ -33,14 +33,15 @@ async def main(
     released (same world), the extension-mode ones as many orders released in a fresh world."""
     results = []
     latency = latency_ms / 1000
+    despatch_baseline = min(baseline_sample, despatches.BASELINE)
     async with bench_world(latency_ms) as world:
         results.append(await release_orders.run(world, orders, latency, baseline_sample))
         if despatch:
-            results.append(await despatches.run(world, WriteBackMode.STANDARD, latency, baseline_sample))
+            results.append(await despatches.run(world, WriteBackMode.STANDARD, latency, despatch_baseline))
     if despatch:
         async with bench_world(latency_ms) as world:
             await despatches.release(world, orders)
-            results.append(await despatches.run(world, WriteBackMode.EXTENSION, latency, baseline_sample))
+            results.append(await despatches.run(world, WriteBackMode.EXTENSION, latency, despatch_baseline))
     if skus:
         async with bench_world(latency_ms) as world:
             results.extend(await stock.run(world, skus, changed_share, latency))

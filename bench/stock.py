@@ -17,6 +17,7 @@ from local.scend_sim.adjustments import AdjustmentSpec
 from local.scend_sim.models.products import ProductIn
 from local.scend_sim.seeding import Shelf
 from local.scend_sim.seeding import seed as seed_scend
+from shared.flows.item_export import ITEM_KIND, ItemState
 from shared.flows.reconciliation import reconcile_stock
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
 from shared.flows.stock_adjustments import StockAdjustments
@@ -25,6 +26,7 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
 from shared.settings import WriteBackMode
+from shared.store.crossrefs import CrossReference
 
 ON_HAND = 10
 WORKERS = 5  # BC runs 5 requests of one principal at once
@@ -46,6 +48,15 @@ async def run(world: BenchWorld, skus: int, changed_share: float, latency_s: flo
         [Shelf(s, ON_HAND) for s in catalogue],
     )
     changed = catalogue[:: max(1, round(1 / changed_share))]
+    ids = {item["number"]: item["id"] for item in created["items"]}
+    # What the item export leaves behind for each SKU it sent (only the changed ones are needed)
+    ready = ItemState.WAREHOUSE_READY.value
+    await asyncio.gather(*(
+        world.cross_references.save(
+            CrossReference(kind=ITEM_KIND, bc_id=ids[sku], scend_id=sku, bc_number=sku, state=ready)
+        )
+        for sku in changed
+    ))  # fmt: skip
     return [
         await _delta(world, changed, skus, latency_s),
         await _reconciliation(world, skus, len(changed), latency_s),

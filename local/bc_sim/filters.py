@@ -308,6 +308,9 @@ class _Compiler:
             case Bool("or", parts):
                 if len(self.fields_of(node)) > 1:
                     raise BcError(400, "BadRequest", "An 'or' across different fields is not supported.")
+                members = self._equalities(parts)
+                if members is not None:  # `a eq 1 or a eq 2 or …`: one set lookup per row, not n tests
+                    return self.compile(InList(*members))
                 preds = [self.compile(p) for p in parts]
                 return lambda row: any(p(row) for p in preds)
             case Bool("not", (inner,)):
@@ -330,6 +333,22 @@ class _Compiler:
                 ]
                 return lambda row: test(str(row.get(f.name, "")).casefold(), needle)
         raise BcError(400, "BadRequest", "This $filter expression is not supported.")
+
+    @staticmethod
+    def _equalities(parts: tuple[Node, ...]) -> tuple[Node, tuple[Lit, ...]] | None:
+        """(property, literals) when every part is `property eq literal` (not null) on one property."""
+        member: Node | None = None
+        values: list[Lit] = []
+        for part in parts:
+            if not (isinstance(part, Cmp) and part.op == "eq" and isinstance(part.right, Lit)):
+                return None
+            if part.right.kind == "null" or isinstance(part.left, Lit):
+                return None
+            if member is not None and part.left != member:
+                return None
+            member = part.left
+            values.append(part.right)
+        return (member, tuple(values)) if member is not None else None
 
     def comparison(self, op: str, left: Node, right: Node) -> Predicate:
         if isinstance(left, Lit) and not isinstance(right, Lit):

@@ -306,3 +306,21 @@ async def test_the_company_can_come_from_the_query_or_the_root(sim: BcSim, shop:
     assert [(c["id"], c["name"]) for c in companies] == [(sim.config.company_id, "CRONUS UK Ltd.")]
     assert [i["number"] for i in by_query.json()["value"]] == ["1000-BLU", "2000-RED"]
     assert_error(no_company, 400, "Internal_CompanyNotFound")
+
+
+async def test_an_or_of_equalities_on_one_property_matches_any_of_them(
+    bc: httpx.AsyncClient, shop: Catalogue
+) -> None:
+    numbers = [(await bc.post("salesOrders", json=sales_order(shop, (shop.item_a, 1)))).json()["number"]
+               for _ in range(3)]  # fmt: skip
+
+    async def matching(text: str) -> list[str]:
+        reply = await bc.get("salesOrders", params={"$filter": text, "$select": "number"})
+        return sorted(o["number"] for o in reply.json()["value"])
+
+    # strings compare case-insensitively, in the set lookup as in the single comparison
+    assert await matching(f"number eq '{numbers[0]}' or number eq '{numbers[2].lower()}'") == sorted(
+        [numbers[0], numbers[2]]
+    )
+    assert await matching(f"number eq '{numbers[1]}' or number ne '{numbers[1]}'") == sorted(numbers)
+    assert await matching("number eq 'NOPE' or number eq 'NONE'") == []
