@@ -68,7 +68,7 @@ def show(report: dict[str, object]) -> None:
             f"{r['p50_accept_seconds']} / {r['p95_accept_seconds']}", f"{r['throughput_vs_bound']:.0%}",
             str(r["baseline"]["bc_requests_per_document"]), str(r["baseline"]["documents_per_second"]),
         )  # fmt: skip
-    Console().print(table)
+    Console(width=170).print(table)
 
 
 if __name__ == "__main__":
@@ -79,7 +79,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-despatches", action="store_true", help="skip the despatch scenarios")
     parser.add_argument("--skus", type=int, default=100_000, help="catalogue of the stock scenario")
     parser.add_argument("--changed", type=float, default=0.01, help="share of SKUs changed")
-    parser.add_argument("--two-workers", type=int, default=150, help="BC reads per worker, shared budget")
+    parser.add_argument("--two-workers", type=int, default=120, help="BC reads per worker, shared budget")
     args = parser.parse_args()
     report = asyncio.run(main(
         args.orders, args.latency_ms, args.baseline_sample, not args.no_despatches, args.skus, args.changed,

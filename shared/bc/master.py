@@ -33,8 +33,9 @@ class MasterData:
         return self._api.iterate(Item, self._api.url("items"), query)
 
     def iter_items_by_number(self) -> AsyncIterator[Item]:
-        """Every item in item number order (the stock reconciliation's merge), a page at a time."""
-        query = Query(orderby=("number asc",))
+        """Every item's number, type and inventory, in item number order (the stock reconciliation's
+        merge), a page at a time; only those fields: a quarter of the bytes of a whole item."""
+        query = Query(orderby=("number asc",), select=("id", "number", "type", "inventory"))
         return self._api.iterate(Item, self._api.url("items"), query)
 
     async def get_item(self, item_id: UUID) -> Item:
