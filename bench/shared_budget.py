@@ -1,7 +1,7 @@
 """Two workers, one BC principal: the budget shared through Table Storage keeps them together
 inside BC's limit, where two in-process budgets (each believing it has the whole limit) make BC
-answer 429. BC's rule is scaled in time so the run is short: 200 requests per 20 s instead of
-6,000 per 300 s (the same rule, the slot 1 s instead of 10 s)."""
+answer 429. BC's rule is scaled in time so the run is short: 200 requests per 10 s instead of
+6,000 per 300 s (the same rule, slots of 0.5 s instead of 10 s)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from shared.bc.models import Item
 from shared.ratelimit import SlidingWindowBudget
 from shared.store.request_budget import SharedBudget
 
-LIMIT, WINDOW, SLOT = 200, 20.0, 1.0
+LIMIT, WINDOW, SLOT = 200, 10.0, 0.5
 WINDOW_RULE = (LIMIT, WINDOW)
 
 

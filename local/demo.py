@@ -429,9 +429,29 @@ async def _print_totals(
     for owner, count in sorted(owners.items()):
         people.add_row(owner, str(count))
     console.print(people)
+    await _print_bc_budget(console, endpoints)
     console.print(
         f"Dashboard (with `make up`): {endpoints.devhost}/api/ops/dashboard?code=<DEVHOST_FUNCTION_KEY>;"
         " command line: ./bcscend status"
+    )
+
+
+async def _print_bc_budget(console: Console, endpoints: Endpoints) -> None:
+    """What the run cost in BC's currency: requests of the integration's principal, the `$batch`es
+    among them, against the 6,000 per 5 minutes BC allows (bench/README.md measures it at scale)."""
+    settings = load_settings()
+    ca = str(settings.bc_ca_file) if settings.bc_ca_file else True
+    try:
+        async with httpx.AsyncClient(base_url=f"{endpoints.bc}/_sim", verify=ca, timeout=30.0) as sim:
+            principals = (await sim.get("/stats")).json()["principals"]
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        console.print(f"(BC request count unavailable: {type(error).__name__})")
+        return
+    ours = principals.get(settings.bc_client_id, {"requests": 0, "throttled": 0, "routes": {}})
+    batches = sum(r["requests"] for route, r in ours["routes"].items() if route.endswith("$batch"))
+    console.print(
+        f"BC requests by the integration: {ours['requests']} ({batches} of them `$batch`), "
+        f"{ours['throttled']} answered 429; BC allows {settings.bc_requests_per_5_minutes} per 5 minutes."
     )
 
 

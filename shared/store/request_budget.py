@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import EdmType, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.errors import RateLimited
+from shared.store.tables import int_value
 
 RING = 360
 Sleep = Callable[[float], Awaitable[None]]
@@ -107,7 +108,7 @@ class SharedBudget:
                 except ResourceExistsError:
                     continue  # another instance opened the slot first: read theirs
                 return self.lease
-            same_turn = int(entity.get("Slot", -1)) == slot
+            same_turn = int_value(entity.get("Slot", -1)) == slot
             used = int(entity.get("Granted", 0)) if same_turn else 0
             granted = min(self.lease, self.per_slot - used)
             if granted <= 0:
@@ -124,7 +125,7 @@ class SharedBudget:
             return granted
 
     def _opened(self, slot: int) -> dict[str, object]:
-        return {"Slot": slot, "Granted": self.lease, "Opened": _iso(slot * self.slot)}
+        return {"Slot": (slot, EdmType.INT64), "Granted": self.lease, "Opened": _iso(slot * self.slot)}
 
 
 def _iso(seconds: float) -> str:
