@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench import release_orders
 from bench.world import BC_PER_SECOND, BenchWorld, ideal_seconds
 from local.bc_sim import SeedRequest
 from local.scend_sim.despatch import ParcelPlan
@@ -34,7 +35,7 @@ async def ready(sku: str) -> bool:
     return True
 
 
-async def _drain(transport: LocalTransport, queue: str, handle: Any) -> None:
+async def _drain(transport: LocalTransport, queue: str, handle: Any, *, workers: int = WORKERS) -> None:
     """Orders: session workers, one message at a time, as the orders queue's trigger runs."""
 
     async def worker() -> None:
@@ -47,7 +48,7 @@ async def _drain(transport: LocalTransport, queue: str, handle: Any) -> None:
                         await handle(Envelope.from_bytes(message.body))
                         await receiver.complete(message)
 
-    await asyncio.gather(*(worker() for _ in range(WORKERS)))
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
 async def _drain_batches(transport: LocalTransport, queue: str, flow: Despatches) -> list[str]:
@@ -86,12 +87,14 @@ async def release(world: BenchWorld, orders: int) -> None:
     await poll_bc_sales_orders(bc=world.bc, watermarks=world.watermarks, transport=transport,
                                queue=settings.orders_queue, clock=lambda: datetime.now(UTC))  # fmt: skip
 
+    lookups = default_lookups()
+
     async def handle(envelope: Envelope) -> None:
         await handle_order(envelope, scend=world.scend, cross_references=world.cross_references,
-                           exceptions=world.exceptions, lookups=default_lookups(), is_warehouse_ready=ready,
+                           exceptions=world.exceptions, lookups=lookups, is_warehouse_ready=ready,
                            clock=lambda: datetime.now(UTC))  # fmt: skip
 
-    await _drain(transport, settings.orders_queue, handle)
+    await _drain(transport, settings.orders_queue, handle, workers=release_orders.WORKERS)
     await transport.close()
 
 
