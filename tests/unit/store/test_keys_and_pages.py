@@ -74,7 +74,7 @@ def test_a_corrupt_continuation_token_is_refused(garbage: str) -> None:
 def test_table_names_take_a_prefix() -> None:
     assert TableNames().all() == (
         "CrossReferences", "Watermarks", "SyncExceptions", "ProcessedEvents", "Reconciliations",
-        "OrderTimeline",
+        "OrderTimeline", "RequestBudgets",
     )  # fmt: skip
     assert TableNames("t1a2").watermarks == "t1a2Watermarks"
     with pytest.raises(ValueError, match="table prefix"):
