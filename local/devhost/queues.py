@@ -146,18 +146,8 @@ class QueueListener:
             succeeded = True
         except Exception:  # logged by the invoker (or a message that cannot be converted); the host abandons
             succeeded = False
-        if not self._auto_complete:
-            return
         for message in batch:
-            try:
-                await (receiver.complete(message) if succeeded else receiver.abandon(message))
-            except Exception as error:
-                log.warning(
-                    "Settling message %s on %s failed (%s); the broker redelivers it when its lock expires",
-                    message.message_id,
-                    self.queue,
-                    type(error).__name__,
-                )
+            await self._settle(receiver, message, succeeded)
 
     async def _session_worker(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -176,14 +166,14 @@ class QueueListener:
 
     async def _handle(self, receiver: Receiver, message: ReceivedMessage) -> None:
         """One invocation and its settlement; nothing here may end the listener."""
+        await self._settle(receiver, message, await self._run_function(message))
+
+    async def _settle(self, receiver: Receiver, message: ReceivedMessage, succeeded: bool) -> None:
+        """As the host with autoCompleteMessages: complete or abandon; a failure to settle is logged."""
+        if not self._auto_complete:
+            return
         try:
-            succeeded = await self._run_function(message)
-            if not self._auto_complete:
-                return
-            if succeeded:
-                await receiver.complete(message)
-            else:
-                await receiver.abandon(message)
+            await (receiver.complete(message) if succeeded else receiver.abandon(message))
         except Exception as error:
             log.warning(
                 "Settling message %s on %s failed (%s); the broker redelivers it when its lock expires",
