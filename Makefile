@@ -9,13 +9,14 @@ INFRA_VENV := .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help demo up test bench lint typecheck unit bootstrap chromium infra-check clean
+.PHONY: help demo up test bench chaos lint typecheck unit bootstrap chromium infra-check clean
 
 help:
 	@echo "make demo   start Azurite, the simulators and the dev host, run the demo, print a summary, stop"
 	@echo "make up     the same stack, kept running until Ctrl-C"
 	@echo "make test   the whole suite (lint, types, unit, contract, flows, e2e)"
 	@echo "make bench  the benchmarks against the simulators (not tests): bench/README.md"
+	@echo "make chaos  every flow at once under faults and dev host kills, checked exactly (CHAOS_ARGS=\"--seed 7\"): docs/chaos.md"
 
 bootstrap: $(STAMP) $(NODE_STAMP) local.settings.json
 
@@ -84,6 +85,9 @@ test: bootstrap chromium lint typecheck infra-check
 
 bench: bootstrap
 	@$(PY) -m bench.run $(BENCH_ARGS)
+
+chaos: bootstrap
+	@$(PY) -m chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf .local test-artifacts .pytest_cache .mypy_cache .ruff_cache $(INFRA_VENV)

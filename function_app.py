@@ -9,15 +9,17 @@ from datetime import UTC, datetime, timedelta
 import azure.functions as func
 
 from shared import __version__, wiring
-from shared.flows.asn_export import export_asn
+from shared.flows.asn_export import export_asn, purchase_order_reader
 from shared.flows.bc_notifications import NotificationRequest, receive_bc_notification
 from shared.flows.bc_subscriptions import keep_subscriptions
 from shared.flows.item_export import export_item, is_warehouse_ready
+from shared.flows.order_changes import order_reader
 from shared.flows.order_holds import HeldOrders, WarehouseReady
 from shared.flows.order_release import handle_order
 from shared.flows.poll_requests import PollContext, handle_poll_request, run_poll
 from shared.flows.reconciliation import reconcile_stock as run_stock_reconciliation
 from shared.flows.reconciliation import write_reports
+from shared.flows.rereads import reference_to
 from shared.flows.scend_events import ROUTES, EventRequest, receive_scend_event
 from shared.flows.scend_feeds import FEEDS, poll_scend_feed
 from shared.messaging.envelope import Envelope
@@ -218,7 +220,9 @@ async def poll_bc_sales_orders(timer: func.TimerRequest) -> None:
     is_sessions_enabled=True,
 )
 async def orders_to_scend(message: func.ServiceBusMessage) -> None:
-    """One sales order version to Scend: release, amend, cancel, or hold until its SKUs are ready."""
+    """One sales order version to Scend: release, amend, cancel, or hold until its SKUs are ready.
+    A parked order's exception row keeps its reference, never the order (names, addresses); Retry and
+    the hold re-drive send that reference, which the handler reads from BC again."""
     runtime = get_runtime()
     stores = await runtime.stores()
     queue = runtime.settings.orders_queue
@@ -234,9 +238,11 @@ async def orders_to_scend(message: func.ServiceBusMessage) -> None:
             clock=lambda: datetime.now(UTC),
             queue=queue,
             timeline=stores.timeline,
+            reread=order_reader(runtime.bc()),
         )
 
-    await (await runtime.settler()).run("orders_to_scend", incoming(message, queue), handler)
+    settler = await runtime.settler()
+    await settler.run("orders_to_scend", incoming(message, queue), handler, parked_as=reference_to)
 
 
 # ── Scend events: webhooks as doorbells, the feeds as the source of truth (design §2) ─────────────
@@ -367,7 +373,8 @@ async def poll_bc_purchase_orders(timer: func.TimerRequest) -> None:
     is_sessions_enabled=True,
 )
 async def purchase_orders_to_scend(message: func.ServiceBusMessage) -> None:
-    """One purchase order version to a Scend ASN: create, amend (cancel and re-create) or cancel."""
+    """One purchase order version to a Scend ASN: create, amend (cancel and re-create) or cancel.
+    A parked one's exception row keeps its reference, never the order (the vendor's name)."""
     runtime = get_runtime()
     settings = runtime.settings
     stores = await runtime.stores()
@@ -380,10 +387,11 @@ async def purchase_orders_to_scend(message: func.ServiceBusMessage) -> None:
             exceptions=stores.exceptions,
             is_warehouse_ready=order_readiness(stores.cross_references),
             dependency_wait=timedelta(hours=settings.dependency_wait_hours),
+            reread=purchase_order_reader(runtime.bc()),
         )
 
     await (await runtime.settler()).run(
-        "asn_export", incoming(message, settings.purchase_orders_queue), handler
+        "asn_export", incoming(message, settings.purchase_orders_queue), handler, parked_as=reference_to
     )
 
 

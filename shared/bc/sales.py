@@ -54,9 +54,14 @@ class Sales:
         )
         return self._api.iterate(SalesOrder, self._api.url("salesOrders"), query)
 
-    async def get_order(self, order_id: UUID, *, with_lines: bool = True) -> SalesOrder:
-        query = Query(expand=(LINES,) if with_lines else ())
-        return await self._api.get(SalesOrder, self._api.url(f"salesOrders({order_id})"), query)
+    async def get_order(
+        self, order_id: UUID, *, with_lines: bool = True, with_shipment_method: bool = False
+    ) -> SalesOrder:
+        """One order; with its shipment method too (`$expand=shipmentMethod`: salesOrders have no
+        shipment-method code) it is everything the order release needs, in one request."""
+        expand = ((LINES,) if with_lines else ()) + (("shipmentMethod",) if with_shipment_method else ())
+        url = self._api.url(f"salesOrders({order_id})")
+        return await self._api.get(SalesOrder, url, Query(expand=expand))
 
     async def get_orders(self, order_ids: Sequence[UUID]) -> list[SalesOrder | IntegrationError]:
         """Many orders with their lines (and ETags), 100 per `$batch`: one answer per id, the order

@@ -12,6 +12,11 @@ bc|<PO id>` remembers the Scend ASN id, the release and a fingerprint of what th
 - reopened: cancel the ASN (the same refusal applies);
 - a SKU the warehouse does not know yet: wait (retried) up to `DEPENDENCY_WAIT_HOURS`, then
   `SKU_NOT_IN_WMS`.
+
+A parked purchase order's exception row keeps its reference, not the order (the vendor's name:
+`shared.flows.rereads`); Retry sends the reference and `export_asn` reads the order from BC again
+through `reread` (one request). One gone from BC meanwhile is handled as reopened: its ASN is
+cancelled.
 """
 
 from __future__ import annotations
@@ -20,15 +25,18 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 
 from shared.bc.client import BcClient
 from shared.bc.enums import DocumentStatus
+from shared.bc.errors import BcRecordNotFound
 from shared.bc.models import PurchaseOrder
 from shared.errors import InvalidMessage, PermanentError, WaitingForDependency
 from shared.flows.order_changes import DEFAULT_LOOKBACK
 from shared.flows.polling import PollResult, poll_changes
+from shared.flows.rereads import is_reference, reference_number
 from shared.mapping.asns import asn_fingerprint, asn_reference, map_asn
 from shared.mapping.skips import Skipped
 from shared.messaging.envelope import Envelope
@@ -44,6 +52,9 @@ PO_KIND = "purchaseOrder"
 FLOW, SOURCE = "poll_bc_purchase_orders", "bc:purchaseOrders"
 SENT, CANCELLED, NOT_SENT = "sent", "cancelled", "not_sent"
 CANCELLED_AT_SCEND = "cancelled"
+GONE = "Deleted"  # the status a purchase order read again has once it is gone from BC
+
+PurchaseOrderReader = Callable[[str], Awaitable[PurchaseOrder | None]]
 
 
 class AsnOutcome(StrEnum):
@@ -58,11 +69,14 @@ class AsnOutcome(StrEnum):
 # --- the poll ----------------------------------------------------------------------------------------
 
 
-def purchase_order_message(order: PurchaseOrder) -> OutboundMessage:
+def purchase_order_envelope(order: PurchaseOrder) -> Envelope:
+    """Kind `purchaseOrder`, key the BC id, version lastModifiedDateTime (ISO), payload the order."""
     version = order.last_modified_date_time.isoformat() if order.last_modified_date_time else ""
-    envelope = Envelope(
-        kind=PO_KIND, key=str(order.id), version=version, payload=order.wire(exclude_none=False)
-    )
+    return Envelope(kind=PO_KIND, key=str(order.id), version=version, payload=order.wire(exclude_none=False))
+
+
+def purchase_order_message(order: PurchaseOrder) -> OutboundMessage:
+    envelope = purchase_order_envelope(order)
     return OutboundMessage(
         body=envelope.to_bytes(),
         message_id=envelope.idempotency_key,
@@ -95,6 +109,18 @@ async def poll_bc_purchase_orders(
     )
 
 
+def purchase_order_reader(bc: BcClient) -> PurchaseOrderReader:
+    """Reads one purchase order by its BC id as it is now, with its lines; None once it is gone."""
+
+    async def read(order_id: str) -> PurchaseOrder | None:
+        try:
+            return await bc.purchasing.get_order(UUID(order_id))
+        except BcRecordNotFound:
+            return None
+
+    return read
+
+
 # --- the handler -------------------------------------------------------------------------------------
 
 
@@ -106,16 +132,21 @@ async def export_asn(
     exceptions: ExceptionStore,
     is_warehouse_ready: Callable[[str], Awaitable[bool]],
     dependency_wait: timedelta,
+    reread: PurchaseOrderReader | None = None,
 ) -> AsnOutcome:
     """Apply one version of one BC purchase order to Scend; see the module docstring."""
-    try:
-        order = PurchaseOrder.model_validate(envelope.payload)
-    except ValidationError as error:
-        raise InvalidMessage(f"not a BC purchase order: {field_places(error)}") from None
     ref = await cross_references.get_by_bc(PO_KIND, envelope.key)
     track = _tracking(ref)
     if _is_stale(envelope.version, track.get("applied")):
         return AsnOutcome.STALE
+    if is_reference(envelope):
+        envelope = await _read_again(envelope, reread)
+        if _is_stale(envelope.version, track.get("applied")):
+            return AsnOutcome.STALE
+    try:
+        order = PurchaseOrder.model_validate(envelope.payload)
+    except ValidationError as error:
+        raise InvalidMessage(f"not a BC purchase order: {field_places(error)}") from None
     at_scend = ref is not None and ref.state == SENT and ref.scend_id is not None
     release = int(track.get("release", 0))
     save = _Saver(cross_references, ref, order, envelope.version)
@@ -156,6 +187,24 @@ async def export_asn(
         PO_KIND, envelope.key, f"sent to Scend as ASN {request.client_reference}"
     )
     return AsnOutcome.AMENDED if at_scend else AsnOutcome.SENT
+
+
+async def _read_again(reference: Envelope, reread: PurchaseOrderReader | None) -> Envelope:
+    """The purchase order as BC has it now (one request), for a parked order's reference; one gone
+    from BC reads as a non-released order of that number, so its ASN is cancelled."""
+    number = reference_number(reference)
+    if reread is None:  # a wiring defect: parked (a reference, nothing personal), not lost
+        raise PermanentError(
+            "MESSAGE_INVALID", f"purchase order {number}: a parked order to read again, but no BC reader",
+            business_key=reference.key,
+        )  # fmt: skip
+    order = await reread(reference.key)
+    if order is None:
+        payload = {"id": reference.key, "number": number, "status": GONE}
+        return reference.model_copy(update={"payload": payload})
+    # The reference's occurred_at: a dependency wait counts from the first attempt, not each re-read.
+    kept = {"correlation_id": reference.correlation_id, "occurred_at": reference.occurred_at}
+    return purchase_order_envelope(order).model_copy(update=kept)
 
 
 async def _cancel(scend: ScendPort, ref: CrossReference | None, order: PurchaseOrder) -> None:

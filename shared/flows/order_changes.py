@@ -3,15 +3,19 @@
 All orders are read, not only released ones: a reopened (`Draft`) order must reach the handler
 too, so it can cancel at Scend. Each message carries the order with its lines and its shipment
 method as read, so the handler needs no further BC request (one list read per poll page, one
-shipment-method read per poll run).
+shipment-method read per poll run). A parked order's exception row keeps only a reference
+(`shared.flows.rereads`); `order_reader` reads that one order again, lines and shipment method in
+one request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from shared.bc.client import BcClient
+from shared.bc.errors import BcRecordNotFound
 from shared.bc.models import SalesOrder
 from shared.bc.models.master import ShipmentMethod
 from shared.flows.order_holds import ORDER_KIND
@@ -61,6 +65,22 @@ def read_orders(bc: BcClient) -> Callable[[datetime | None], AsyncIterator[Sales
                 method = methods.get(order.shipment_method_id)
                 order = order.model_copy(update={"shipment_method": method})
             yield order
+
+    return read
+
+
+OrderReader = Callable[[str], Awaitable[SalesOrder | None]]
+
+
+def order_reader(bc: BcClient) -> OrderReader:
+    """Reads one order by its BC id as it is now, with its lines and shipment method (one request);
+    None when it is gone from BC."""
+
+    async def read(order_id: str) -> SalesOrder | None:
+        try:
+            return await bc.sales.get_order(UUID(order_id), with_shipment_method=True)
+        except BcRecordNotFound:
+            return None
 
     return read
 

@@ -9,8 +9,10 @@ row per order, state `held` or `released`. So "which orders wait for SKU X" is o
 never a scan of all orders. Rows are kept (state `released`) rather than deleted: the store has no
 delete, and a re-hold of the same order simply flips the row back.
 
-The order's last envelope is kept whole in its exception row (`payload`), so a re-drive re-enqueues
-exactly what was held, without another Business Central request.
+The exception row keeps the order's reference, not the order (`payload`: kind, BC id, version,
+number; `shared.flows.rereads`), so no name or address is stored with it: a re-drive re-enqueues
+that reference in the order's session and the handler reads the order from Business Central as it
+is now (one request per re-driven order, none while nothing is held).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.errors import ConcurrencyConflict
+from shared.flows.rereads import reference_to
 from shared.messaging.envelope import Envelope, message_id_for
 from shared.messaging.transport import OutboundMessage, Transport
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
@@ -77,7 +80,8 @@ async def record_hold(
     detail: str,
     queue: str | None,
 ) -> None:
-    """Open (or count) the hold's exception with the envelope, and resolve the other hold reason's.
+    """Open (or count) the hold's exception with the order's reference (never the order: it holds
+    personal data), and resolve the other hold reason's.
 
     So a held order has exactly one open exception: held for a SKU, then for a mapping once the
     SKU arrived, it shows only the mapping problem.
@@ -87,7 +91,7 @@ async def record_hold(
         reason,
         envelope.key,
         detail=detail,
-        payload=envelope.model_dump_json(),
+        payload=reference_to(envelope).model_dump_json(),
         queue=queue,
         correlation_id=envelope.correlation_id,
     )
@@ -101,7 +105,7 @@ MAPPING_MARK = ("order_mapping_holds", "lookups")  # (flow, source) of the last 
 
 @dataclass(frozen=True, slots=True)
 class HeldOrders:
-    """Re-drives held orders: each one's held envelope goes back to the orders queue, in its session."""
+    """Re-drives held orders: each one's reference goes back to the orders queue, in its session."""
 
     cross_references: CrossReferenceStore
     exceptions: ExceptionStore
@@ -173,9 +177,9 @@ class HeldOrders:
                 return False  # still waiting for another SKU: that SKU's confirmation re-drives it
         problem = await self.exceptions.get(ORDER_KIND, reason, row.bc_id)
         if problem is None or problem.status is not ExceptionStatus.OPEN or problem.payload is None:
-            log.warning("held order %s has no open %s exception with its envelope", row.bc_number, reason)
+            log.warning("held order %s has no open %s exception with its reference", row.bc_number, reason)
             return False
-        envelope = Envelope.from_bytes(problem.payload)
+        envelope = reference_to(Envelope.from_bytes(problem.payload))  # a row from before: its reference
         stamp = self.clock().strftime("%Y%m%dT%H%M")
         message = OutboundMessage(
             body=envelope.to_bytes(),

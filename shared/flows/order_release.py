@@ -10,6 +10,10 @@ messages never run concurrently). The cross-reference `salesOrder / bc|<order id
 | `cancelled` | the last Scend order was cancelled (reopened/deleted in BC, or amend pending) |
 | `withdrawn` | held, then reopened or deleted in BC before it ever reached Scend             |
 
+A message is the order as the poll read it (no BC request), a deleted-order envelope, or the
+reference a parked order's exception row keeps (`shared.flows.rereads`: Retry and the hold re-drive
+send it), which is read again from BC through `reread`, so it goes on as the order is now.
+
 `tracking` holds `applied` (the last BC version acted on), `release`, `client_reference` and,
 while held, `held` = {version, reason, skus}; once sent, `customer` and per-SKU `lines` (price,
 location) for a return's credit memo. The shipment confirmation flow adds `shipments`, `posting`
@@ -21,6 +25,7 @@ and nothing changes at Scend or in the cross-reference.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +36,7 @@ from uuid import UUID
 from shared.bc.enums import DocumentStatus
 from shared.bc.models import SalesOrder
 from shared.errors import PermanentError
+from shared.flows.order_changes import OrderReader, order_envelope
 from shared.flows.order_holds import (
     HELD,
     MAPPING_MISSING,
@@ -42,21 +48,25 @@ from shared.flows.order_holds import (
     mark_index,
     record_hold,
 )
+from shared.flows.rereads import is_reference, reference_number
 from shared.mapping.lookups import Lookups
 from shared.mapping.orders import map_order, order_version, required_skus
 from shared.mapping.references import client_reference
 from shared.mapping.skips import Skipped
 from shared.messaging.envelope import Envelope
 from shared.scend.models import Order, OrderRequest
-from shared.scend.outcomes import ScendRejected
+from shared.scend.outcomes import OrderNotCancellable, ScendRejected
 from shared.scend.port import ScendPort
 from shared.store.crossrefs import CrossReference, CrossReferenceStore
 from shared.store.exceptions import ExceptionStore
 from shared.store.timeline import OrderTimelineStore, Stage
 
+log = logging.getLogger(__name__)
+
 DELETED = "@deleted"  # payload marker of a deleted-order envelope (see `deleted_order_envelope`)
 SENT, CANCELLED, WITHDRAWN = "sent", "cancelled", "withdrawn"
 CANCELLED_AT_SCEND = "cancelled"
+DESPATCHED_AT_SCEND = "despatched"  # Scend's order status once every unit has left
 DESPATCHED_IN_FULL = "complete"  # tracking["despatch"] (shared.flows.despatch.COMPLETE)
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]")
 
@@ -120,11 +130,16 @@ async def handle_order(
     clock: Callable[[], datetime],
     queue: str | None = None,
     timeline: OrderTimelineStore | None = None,
+    reread: OrderReader | None = None,
 ) -> OrderOutcome:
-    """Apply one version of one BC sales order to Scend; see the module docstring for the states."""
+    """Apply one version of one BC sales order to Scend; see the module docstring for the states.
+
+    `reread` reads an order from BC again (`order_changes.order_reader`); only a parked order's
+    reference needs it."""
     flow = _OrderFlow(envelope, scend, cross_references, exceptions, lookups, is_warehouse_ready, queue)
     flow.timeline = timeline
     flow.clock = clock
+    flow.reread = reread
     return await flow.run()
 
 
@@ -150,6 +165,7 @@ class _OrderFlow:
         self.timeline: OrderTimelineStore | None = None
         self.original: dict[str, Any] | None = None  # what a return credit needs (customer, prices)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.reread: OrderReader | None = None
 
     @property
     def key(self) -> str:
@@ -159,6 +175,10 @@ class _OrderFlow:
         self.ref = await self.xrefs.get_by_bc(ORDER_KIND, self.key)
         if is_stale(self.envelope, self.ref):
             return OrderOutcome.STALE
+        if is_reference(self.envelope):
+            self.envelope = await self._read_again()
+            if is_stale(self.envelope, self.ref):
+                return OrderOutcome.STALE
         payload = self.envelope.payload
         if payload.get(DELETED):
             known = self.ref.bc_number if self.ref is not None else self.key
@@ -167,6 +187,22 @@ class _OrderFlow:
         if order.status != DocumentStatus.OPEN:
             return await self._withdraw(order.number, f"status {order.status} in Business Central")
         return await self._release(order)
+
+    async def _read_again(self) -> Envelope:
+        """The order as BC has it now, for a parked order's reference (one BC request); an order
+        gone from BC meanwhile becomes its deleted-order envelope."""
+        number = reference_number(self.envelope) or (self.ref.bc_number if self.ref is not None else "")
+        if self.reread is None:  # a wiring defect: parked (a reference, nothing personal), not lost
+            raise PermanentError(
+                "MESSAGE_INVALID", f"order {number}: a parked order to read again, but no BC reader",
+                business_key=self.key,
+            )  # fmt: skip
+        order = await self.reread(self.key)
+        current = order_envelope(order) if order is not None else deleted_order_envelope(
+            self.key, number, self.clock()
+        )  # fmt: skip
+        kept = {"correlation_id": self.envelope.correlation_id, "occurred_at": self.envelope.occurred_at}
+        return current.model_copy(update=kept)
 
     # --- released in BC ---------------------------------------------------------------------------
 
@@ -283,7 +319,16 @@ class _OrderFlow:
             await self._save_number(number, state=ref.state, release=release)
             return OrderOutcome.IGNORED
         if ref.state == SENT and ref.scend_id is not None:
-            await self._cancel_at_scend(number, ref.scend_id)
+            try:
+                await self._cancel_at_scend(number, ref.scend_id)
+            except PermanentError as refused:
+                if not self._closed_by_despatch(refused):
+                    raise
+                # The despatch flow posted the last shipment (BC then deletes the invoiced order)
+                # and this deletion overtook its own note of it, or it died before writing it.
+                log.info("order %s deleted in BC after Scend despatched all of it: closed", number)
+                await self._save_number(number, state=ref.state, release=release)
+                return OrderOutcome.IGNORED
             await self._save_number(number, state=CANCELLED, release=release)
             await self.exceptions.resolve_document(ORDER_KIND, self.key, f"cancelled at Scend: {why}")
             return OrderOutcome.CANCELLED
@@ -296,6 +341,15 @@ class _OrderFlow:
             return OrderOutcome.CANCELLED
         await self._save_number(number, state=ref.state, release=release)
         return OrderOutcome.IGNORED
+
+    def _closed_by_despatch(self, refused: PermanentError) -> bool:
+        """A deleted order Scend will not cancel because every unit has left: the order closing."""
+        cause = refused.__cause__
+        return (
+            bool(self.envelope.payload.get(DELETED))
+            and isinstance(cause, OrderNotCancellable)
+            and cause.current_status == DESPATCHED_AT_SCEND
+        )
 
     async def _withdraw_unrecorded(self, number: str) -> OrderOutcome:
         """A reopened order with no cross-reference: normally never released, so nothing to do.
@@ -317,7 +371,7 @@ class _OrderFlow:
     # --- holds ---------------------------------------------------------------------------------------
 
     async def _hold(self, order: SalesOrder, reason: str, skus: list[str], detail: str) -> OrderOutcome:
-        """Hold this version: index it, keep one open exception with the envelope, leave Scend alone.
+        """Hold this version: index it, keep one open exception with its reference, leave Scend alone.
 
         Idempotent: the same version held for the same reason and SKUs again (a duplicate message,
         or a re-drive that came too early) changes nothing and counts nothing.

@@ -164,7 +164,15 @@ class Receipts:
             if existing is not None and existing.status == POSTED:
                 await self._applied(ref, receipt, {}, existing.purchase_receipt_number)
                 return ReceiptOutcome.ALREADY_DONE
-        order = await self._order(ref, receipt)
+        try:
+            order = await self._order(ref, receipt)
+        except PermanentError:
+            if not self._posted_before_order_went(ref, receipt):
+                raise
+            marker = PostingMarker.of(ref)
+            assert marker is not None
+            await self._applied(ref, receipt, {k: int(Decimal(v)) for k, v in marker.units.items()}, None)
+            return ReceiptOutcome.ALREADY_DONE
         plan = plan_receipt(order, receipt)
         if self._proposing:
             outcome = await self._propose(order, receipt, plan)
@@ -174,12 +182,24 @@ class Receipts:
         elif self.mode is WriteBackMode.EXTENSION:
             outcome, document = await self._post_with_extension(order, receipt, plan), None
         else:
-            ref, outcome = await self._post_standard(ref, order, receipt, plan)
+            ref, outcome, plan = await self._post_standard(ref, order, receipt, plan)
             document = None
         posted = outcome in (ReceiptOutcome.POSTED, ReceiptOutcome.ALREADY_DONE) and not self._proposing
         await self._variances(order, receipt, plan, posted)  # first: the receipt is done once applied
         await self._applied(ref, receipt, plan.by_line_no, document)
         return outcome
+
+    def _posted_before_order_went(self, ref: CrossReference, receipt: Receipt) -> bool:
+        """BC deletes a purchase order once it is all received and invoiced: gone, with our marker
+        for this receipt still on it, means our receiveAndInvoice committed and completed it (its
+        answer was lost). Its variances were recorded before it was posted."""
+        marker = PostingMarker.of(ref)
+        return (
+            self.mode is WriteBackMode.STANDARD
+            and not self._proposing
+            and marker is not None
+            and marker.document == receipt.id
+        )
 
     @property
     def _proposing(self) -> bool:
@@ -223,8 +243,11 @@ class Receipts:
 
     async def _post_standard(
         self, ref: CrossReference, order: PurchaseOrder, receipt: Receipt, plan: Plan
-    ) -> tuple[CrossReference, ReceiptOutcome]:
-        """receiveAndInvoice behind a posting marker (`posting_marker`)."""
+    ) -> tuple[CrossReference, ReceiptOutcome, Plan]:
+        """receiveAndInvoice behind a posting marker (`posting_marker`). The plan returned is the
+        one posted: when an earlier attempt's posting of this receipt turns out committed, the plan
+        as it was before it (the order read now has those units received already, and planning
+        against it would call every unit an over-receipt)."""
         marker = PostingMarker.of(ref)
         if marker is not None:
             marker.wait_if_running(receipt.id, self.clock(), f"purchase order {order.number}")
@@ -234,7 +257,7 @@ class Receipts:
                 cleared(ref).with_tracking(receipts=ref.tracked_dict("receipts") | settled)
             )
             if committed and marker.document == receipt.id:
-                return ref, ReceiptOutcome.ALREADY_DONE
+                return ref, ReceiptOutcome.ALREADY_DONE, plan_receipt(_as_before(order, marker), receipt)
             if committed:
                 order = await self._order(ref, receipt)
                 plan = plan_receipt(order, receipt)
@@ -247,12 +270,15 @@ class Receipts:
                 since=self.clock(),
             ).on(ref)
         )
+        # The variances first: should the answer be lost and BC delete the order it completed, the
+        # next attempt has no order to compare the receipt with.
+        await self._variances(order, receipt, plan, posted=True)
         try:
             await self.bc.purchasing.post_receipt_and_invoice(order, plan.post)
         except BcFailure:
             await self.cross_references.save(cleared(ref))  # BC refused: nothing was posted
             raise
-        return ref, ReceiptOutcome.POSTED
+        return ref, ReceiptOutcome.POSTED, plan
 
     async def _propose(self, order: PurchaseOrder, receipt: Receipt, plan: Plan) -> ReceiptOutcome:
         if await self.exceptions.get(RECEIPT_KIND, RECEIPT_NEEDS_POSTING, receipt.id) is not None:
@@ -309,3 +335,14 @@ def _is_item(line: PurchaseOrderLine) -> bool:
 
 def _received(order: PurchaseOrder) -> dict[str, Decimal]:
     return {str(line.sequence): line.received_quantity for line in order.purchase_order_lines or ()}
+
+
+def _as_before(order: PurchaseOrder, marker: PostingMarker) -> PurchaseOrder:
+    """The order as it was when `marker` was written: each marked line's received quantity then."""
+    lines = [
+        line.model_copy(update={"received_quantity": Decimal(marker.before[str(line.sequence)])})
+        if str(line.sequence) in marker.before
+        else line
+        for line in order.purchase_order_lines or ()
+    ]
+    return order.model_copy(update={"purchase_order_lines": lines})

@@ -9,7 +9,9 @@ returns and abandons it when the function raises (design §5). So the shell neve
   `retry_after`), attempt + 1, and the original completed; once the retry budget is spent, or a
   `WaitingForDependency` passes its deadline, the message is parked instead;
 - `PermanentError` → parked: an exception row holding the payload, the queue, the owner and the
-  fix hint, from which it can be replayed;
+  fix hint, from which it can be replayed. A flow whose documents carry personal data (BC sales
+  and purchase orders) gives `parked_as`: the row then keeps what that returns (a reference the
+  flow reads again, `shared.flows.rereads`) instead of the whole envelope;
 - anything else is a defect: it escapes, the host abandons, the broker dead-letters after
   `maxDeliveryCount` with `MaxDeliveryCountExceeded`.
 
@@ -103,6 +105,8 @@ def shell_backoff(settings: Settings) -> Backoff:
 
 
 Handler = Callable[[Envelope], Awaitable[object]]  # what a flow returns (its outcome) is for its tests
+# What a parked message's exception row keeps of its envelope, to replay it (default: all of it).
+ParkedAs = Callable[[Envelope], Envelope]
 # A batch flow: one answer per envelope, in order — its outcome, or the exception it failed with.
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[Sequence[object]]]
 
@@ -121,11 +125,13 @@ class Settler:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rng: random.Random = field(default_factory=random.Random)
 
-    async def run(self, flow: str, message: IncomingMessage, handler: Handler) -> Outcome:
+    async def run(
+        self, flow: str, message: IncomingMessage, handler: Handler, *, parked_as: ParkedAs | None = None
+    ) -> Outcome:
         with flow_span(
             flow, queue=message.queue, **{"message.id": message.message_id, "attempt": message.attempt}
         ) as span:
-            outcome = await self._run(message, handler)
+            outcome = await self._run(message, handler, parked_as)
             span.set_attribute("outcome", outcome.value)
         count_document(flow, outcome.value)
         return outcome
@@ -147,7 +153,7 @@ class Settler:
             outcomes.append(await self.run(flow, message, _replay(flow, by_index.get(index))))
         return outcomes
 
-    async def _run(self, message: IncomingMessage, handler: Handler) -> Outcome:
+    async def _run(self, message: IncomingMessage, handler: Handler, parked_as: ParkedAs | None) -> Outcome:
         try:
             envelope = Envelope.from_bytes(message.body)
         except ValidationError as error:
@@ -157,24 +163,25 @@ class Settler:
             await handler(envelope)
         except WaitingForDependency as error:
             if error.give_up_at is not None and self.clock() >= error.give_up_at:
-                await self._park(message, envelope, PermanentError(error.exception_type, str(error)))
+                parked = PermanentError(error.exception_type, str(error))
+                await self._park(message, envelope, parked, parked_as)
                 return Outcome.PARKED
-            return await self._retry_or_park(message, envelope, error)
+            return await self._retry_or_park(message, envelope, error, parked_as)
         except TransientError as error:
-            return await self._retry_or_park(message, envelope, error)
+            return await self._retry_or_park(message, envelope, error, parked_as)
         except PermanentError as error:
-            await self._park(message, envelope, error)
+            await self._park(message, envelope, error, parked_as)
             return Outcome.PARKED
         return Outcome.COMPLETED
 
     async def _retry_or_park(
-        self, message: IncomingMessage, envelope: Envelope, error: TransientError
+        self, message: IncomingMessage, envelope: Envelope, error: TransientError, parked_as: ParkedAs | None
     ) -> Outcome:
         attempt = message.attempt
         # A dependency wait is bounded by its deadline, not by the attempts.
         if self.backoff.gives_up(attempt, error.retry_after) and not isinstance(error, WaitingForDependency):
             detail = f"gave up after {attempt} attempts; last error: {type(error).__name__}: {error}"
-            await self._park(message, envelope, PermanentError("RETRIES_EXHAUSTED", detail))
+            await self._park(message, envelope, PermanentError("RETRIES_EXHAUSTED", detail), parked_as)
             return Outcome.PARKED
         delay = self.backoff.delay(attempt, error.retry_after, self.rng)
         copy = OutboundMessage(
@@ -192,14 +199,18 @@ class Settler:
         await self.transport.send(message.queue, [copy])
         return Outcome.RETRY_SCHEDULED
 
-    async def _park(self, message: IncomingMessage, envelope: Envelope, error: PermanentError) -> None:
-        """Keep the whole envelope with the reason; owner, severity and fix hint come from the catalogue."""
+    async def _park(
+        self, message: IncomingMessage, envelope: Envelope, error: PermanentError, parked_as: ParkedAs | None
+    ) -> None:
+        """Keep the envelope (or what `parked_as` makes of it) with the reason; owner, severity and
+        fix hint come from the catalogue."""
+        kept = envelope if parked_as is None else parked_as(envelope)
         await self.exceptions.record(
             envelope.kind,
             error.exception_type,
             error.business_key or envelope.key,
             detail=error.detail,
-            payload=envelope.model_dump_json(),
+            payload=kept.model_dump_json(),
             queue=message.queue,
             correlation_id=envelope.correlation_id,
         )

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.bc.client import BcClient
 from shared.flows.asn_export import PO_KIND
@@ -54,6 +54,17 @@ class OpsReply:
     status: int
     body: str
     content_type: str = JSON
+
+
+MAX_RESOLVE_BODY_BYTES = 4096  # a reason is a sentence; nothing an operator types comes near
+
+
+class ResolveRequest(BaseModel):
+    """What `resolve` reads: why the exception is closed by hand (it lands in the row's resolution)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reason: str = Field(default="", max_length=1000)
 
 
 def _json(status: int, body: Any) -> OpsReply:
@@ -154,9 +165,11 @@ class OpsApi:
         return _json(202, {"requeued": message_id, "queue": spec.name})
 
     async def resolve(self, kind: str, exception_type: str, key: str, body: bytes) -> OpsReply:
+        if len(body) > MAX_RESOLVE_BODY_BYTES:
+            return _json(413, {"error": f"the body is at most {MAX_RESOLVE_BODY_BYTES} bytes"})
         try:
-            reason = str(json.loads(body or b"{}").get("reason") or "").strip()
-        except (ValueError, AttributeError):
+            reason = ResolveRequest.model_validate_json(body or b"{}").reason.strip()
+        except ValidationError:
             return _json(400, {"error": 'the body is {"reason": "…"}'})
         if not reason:
             return _json(400, {"error": 'say why it is resolved: {"reason": "…"}'})

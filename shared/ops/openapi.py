@@ -113,12 +113,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "schema": {
                         "type": "object",
                         "required": ["reason"],
-                        "properties": {"reason": {"type": "string", "minLength": 1}},
+                        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}},
                     }
                 }
             },
         },
-        "responses": {"200": _json("resolved"), "400": _ERROR, "404": _ERROR},
+        "responses": {"200": _json("resolved"), "400": _ERROR, "404": _ERROR, "413": _ERROR},
     },
     ("GET", "/api/ops/orders/{number}/timeline"): {
         "summary": "An order's timeline by BC number: released, accepted, despatched, invoiced, returns",

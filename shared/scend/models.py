@@ -199,6 +199,9 @@ class StockChange(Record):
 
 
 class StockAdjustment(Record):
+    """Scend's `user` (who booked it, a person) is left out on purpose: nothing here needs it, and a
+    field not read cannot reach a message, a log line or an exception row (issue 11)."""
+
     id: str
     sku: str
     quantity_delta: int  # the change to on_hand: negative for losses, 0 for a move between states
@@ -211,7 +214,6 @@ class StockAdjustment(Record):
     source_ref: str | None = None
     batch: str | None = None
     occurred_at: datetime
-    user: str | None = None
 
 
 # Inbound

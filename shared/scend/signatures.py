@@ -28,6 +28,9 @@ TIMESTAMP_HEADER = "scend-webhook-timestamp"
 SIGNATURE_HEADER = "scend-webhook-signature"
 _SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 _MAX_ID_LENGTH = 256
+# Unix seconds have 10 digits until 2286. Bounded before int(): a long run of digits would overflow
+# the float arithmetic below, or pass int()'s 4300-digit limit, and answer 500 instead of 401.
+_MAX_TIMESTAMP_DIGITS = 12
 
 
 class BadSignature(PermanentError):
@@ -63,7 +66,7 @@ def verify(headers: Mapping[str, str], raw_body: bytes, secrets: Sequence[str], 
     signatures = _signatures(_header(lowered, SIGNATURE_HEADER))
     if len(webhook_id) > _MAX_ID_LENGTH or not webhook_id.isascii() or not webhook_id.isprintable():
         raise BadSignature("malformed webhook id")
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _MAX_TIMESTAMP_DIGITS):
         raise BadSignature("malformed timestamp")
     age = now.timestamp() - int(timestamp)
     if age > TOLERANCE_SECONDS:

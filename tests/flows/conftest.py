@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from azure.data.tables.aio import TableServiceClient
 
 from local.bc_sim import BcSim, BcSimConfig, serve_bc_sim
 from local.scend_sim import ScendSim, ScendSimConfig, serve_scend_sim
 from shared.retry import Backoff
 from shared.scend.rest import ContractRestAdapter
+from shared.store.tables import TableNames
 from tests.contract.scend.support import SharedTime
+from tests.flows.leaks import Leaks
 
 
 @dataclass
@@ -70,3 +73,11 @@ async def scend_tenant(served_scend: ScendSim) -> AsyncIterator[ScendTenant]:
     yield tenant
     for adapter in tenant._adapters:
         await adapter.aclose()
+
+
+@pytest.fixture
+def leaks(
+    caplog: pytest.LogCaptureFixture, table_service: TableServiceClient, table_names: TableNames
+) -> Leaks:
+    """Where personal data and secrets could leak to: logs, spans and this test's tables (issue 11)."""
+    return Leaks(caplog, table_service, table_names)

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
-from shared.messaging.settlement import BatchHandler, IncomingMessage, Outcome, Settler
+from shared.messaging.settlement import BatchHandler, IncomingMessage, Outcome, ParkedAs, Settler
 from shared.messaging.transport import ReceivedMessage
 from shared.retry import Backoff
 from shared.store.exceptions import ExceptionStore
@@ -42,13 +42,15 @@ async def drain_queue(
     settled: Counter[Outcome] | None = None,
     handle_many: BatchHandler | None = None,
     batch_size: int = 20,
+    parked_as: ParkedAs | None = None,
 ) -> int:
     """Run every message of `queue` through the shell; returns how many ran.
 
     `duplicate_every` n: every n-th delivery runs twice (at-least-once). Without `wait_for_retries`
     it returns once nothing is due now, leaving scheduled retries where they are. With
     `handle_many` (a batch trigger) each receive of up to `batch_size` runs as one batch, a
-    duplicated delivery appearing twice in it.
+    duplicated delivery appearing twice in it. `parked_as`: what a parked message's exception row
+    keeps, as the flow's trigger shell says (`Settler.run`).
     """
 
     async def run(envelope: Envelope) -> None:
@@ -82,7 +84,7 @@ async def drain_queue(
                 incoming = _incoming(queue, message)
                 deliveries = 2 if duplicate_every and ran % duplicate_every == 0 else 1
                 for _ in range(deliveries):
-                    outcome = await settler.run(flow, incoming, run)
+                    outcome = await settler.run(flow, incoming, run, parked_as=parked_as)
                     if settled is not None:
                         settled[outcome] += 1
                 await receiver.complete(message)

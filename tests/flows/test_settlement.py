@@ -5,6 +5,7 @@ Real components: the local transport (SQLite) and the exception store on Azurite
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -15,6 +16,7 @@ import pytest
 from azure.data.tables.aio import TableServiceClient
 
 from shared.errors import PermanentError, RateLimited, TransientError, WaitingForDependency
+from shared.flows.rereads import reference_to
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.settlement import IncomingMessage, Outcome, Settler, shell_backoff
@@ -203,6 +205,35 @@ async def test_a_permanent_error_parks_the_message_with_owner_and_fix_hint_and_s
     assert row.fix_hint.startswith("Make sure the item exists")
     assert row.detail == "line 10000: 1000-BLU is not in Scend"
     assert json.loads(row.payload or "{}")["payload"] == {"lines": 1}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        PermanentError("ORDER_REJECTED_BY_WMS", "shipToPostCode has 15 characters, Scend takes 12"),
+        TransientError("timeout"),
+        WaitingForDependency("not in the WMS yet", exception_type="SKU_NOT_IN_WMS", give_up_at=START),
+    ],
+    ids=["permanent", "retries exhausted", "wait over"],
+)
+async def test_a_flow_may_park_a_reference_instead_of_its_personal_payload(
+    settler: Settler, transport: LocalTransport, exceptions: ExceptionStore, clock: Clock, failure: Exception
+) -> None:
+    """Issue 11: whichever way a message is parked, the row keeps what `parked_as` gives, only."""
+    order = Envelope(kind="salesOrder", key="SO1001", version="2", payload={"number": "SO1001",
+                     "shipToAddressLine1": "77 Quartzfield Lane"})  # fmt: skip
+    message = delivered(order, ORDERS, session_id="SO1001")
+    for attempt in range(BACKOFF.attempts):
+        message = dataclasses.replace(message, application_properties={"attempt": attempt + 1})
+        outcome = await settler.run("order_release", message, Script(failure), parked_as=reference_to)
+        if outcome is Outcome.PARKED:
+            break
+        clock.advance(timedelta(seconds=BACKOFF.max_seconds))
+    assert outcome is Outcome.PARKED
+    (row,) = (await exceptions.list_page()).items
+    assert Envelope.model_validate_json(row.payload or "") == reference_to(order)
+    assert "Quartzfield" not in (row.payload or "")
+    assert row.queue == ORDERS
 
 
 async def test_a_body_that_is_not_an_envelope_is_parked_as_it_came(

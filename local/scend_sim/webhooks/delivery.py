@@ -146,13 +146,16 @@ class WebhookHub:
         if duplicate < f.duplicate_rate:
             delivery.copies = 2
             delivery.faults.append("duplicate")
+            self.counts["duplicated"] += 1
         if delayed < f.delay_rate:
             delivery.held_until = now + f.delay_seconds
             delivery.faults.append("delayed")
+            self.counts["delayed"] += 1
         if reordered < f.out_of_order_rate:
             delivery.out_of_order = True
             delivery.due = now + OUT_OF_ORDER_HOLD_SECONDS
             delivery.faults.append("out_of_order")
+            self.counts["reordered"] += 1
         self.pending[delivery.id] = delivery
 
     # Sending

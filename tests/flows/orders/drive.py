@@ -13,8 +13,10 @@ from datetime import timedelta
 from typing import Any, cast
 
 from shared.errors import TransientError
+from shared.flows.order_changes import order_reader
 from shared.flows.order_release import OrderOutcome, handle_order
 from shared.flows.poll_requests import PollContext, run_poll
+from shared.flows.rereads import reference_to
 from shared.mapping.lookups import default_lookups
 from shared.messaging.envelope import Envelope, message_id_for
 from shared.messaging.local import LocalTransport
@@ -176,7 +178,9 @@ class Driver:
                         first = incoming.attempt == 1 and message.delivery_count == 1
                         crash = first and self.rng.random() < self.crash_rate
                         try:
-                            outcome = await settler.run("orders_to_scend", incoming, self._handler(crash))
+                            outcome = await settler.run(
+                                "orders_to_scend", incoming, self._handler(crash), parked_as=reference_to
+                            )
                         except Exception as error:  # a defect escapes the shell: the host abandons
                             self.tally.abandoned += 1
                             self.tally.errors[f"{type(error).__name__}: {str(error)[:150]}"] += 1
@@ -194,6 +198,7 @@ class Driver:
             outcome = await handle_order(
                 envelope, scend=scend, cross_references=w.cross_references, exceptions=w.exceptions,
                 lookups=default_lookups(), is_warehouse_ready=w.ready, clock=w.clock, queue=ORDERS,
+                reread=order_reader(w.bc),
             )  # fmt: skip
             self.tally.handled[outcome] += 1
 

@@ -12,9 +12,10 @@ from local.bc_sim import BcSim, SeedRequest
 from local.bc_sim.orders import set_status
 from local.scend_sim import ScendSim
 from shared.bc.client import BcClient
-from shared.flows.order_changes import order_envelope, poll_bc_sales_orders, read_orders
+from shared.flows.order_changes import order_envelope, order_reader, poll_bc_sales_orders, read_orders
 from shared.flows.order_holds import HeldOrders
 from shared.flows.order_release import OrderOutcome, handle_order
+from shared.flows.rereads import reference_to
 from shared.mapping.lookups import Lookups, default_lookups
 from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
@@ -100,12 +101,15 @@ class World:
         self.scend_sim.warehouse.set_stock(sku, 1000)
         self.ready.skus.add(sku)
 
-    def release(self, catalogue: Catalogue, lines: Iterable[tuple[str, int]]) -> dict[str, str]:
-        """A released BC order with these (item, quantity) lines; its id and number."""
+    def release(
+        self, catalogue: Catalogue, lines: Iterable[tuple[str, int]], **header: str
+    ) -> dict[str, str]:
+        """A released BC order with these (item, quantity) lines and `header` fields; its id and number."""
         body = {
             "customerNumber": catalogue.customer,
             "shipmentMethodId": catalogue.method_id,
             "status": "Open",
+            **header,
             "salesOrderLines": [
                 {"lineType": "Item", "lineObjectNumber": sku, "quantity": qty} for sku, qty in lines
             ],
@@ -150,6 +154,7 @@ class World:
             clock=self.clock,
             queue=ORDERS,
             timeline=self.timeline,
+            reread=order_reader(self.bc),
         )
         self.outcomes.append(outcome)
         return outcome
@@ -177,6 +182,7 @@ class World:
             self.transport, ORDERS, flow="order_release",
             settler=test_settler(self.transport, self.exceptions, self.clock), handle=self._run,
             clock=self.clock, sessions=True, duplicate_every=duplicate_every, max_rounds=max_rounds,
+            parked_as=reference_to,
         )  # fmt: skip
 
     async def _run(self, envelope: Envelope) -> None:

@@ -89,6 +89,34 @@ async def test_a_deleted_order_is_cancelled_at_scend_through_its_session(world: 
     assert world.outcomes[-1] == OrderOutcome.CANCELLED
 
 
+async def test_an_order_bc_deletes_after_scend_despatched_all_of_it_is_closed_not_a_problem(
+    world: World,
+) -> None:
+    # GIVEN an order sent to Scend and despatched there in full, before the despatch flow has
+    # written "despatched in full" on its cross-reference (the posting's deletion overtook it)
+    from local.scend_sim.despatch import ParcelPlan
+
+    cat = await world.catalogue(1)
+    order = world.release(cat, [(cat.items[0], 2)])
+    await world.poll()
+    await world.drain()
+    (sent,) = world.scend_orders(order["number"])
+    world.scend_sim.warehouse.despatch(sent.id, [ParcelPlan(lines=[(sent.lines[0].line_ref, 2)])])
+    # WHEN BC's deletion of the invoiced order arrives
+    (deletion,) = deletions_in([deleted_notice(order["id"])], datetime.now(UTC))
+    context = PollContext(
+        bc=world.bc, watermarks=world.watermarks, transport=world.transport, settings=app_settings(),
+        clock=world.clock,
+    )  # fmt: skip
+    assert await handle_poll_request(Envelope.from_bytes(deletion.message().body), context=context) is None
+    await world.drain()
+    # THEN nothing is cancelled and nobody is told: the order simply closed
+    assert world.outcomes[-1] == OrderOutcome.IGNORED
+    (still,) = world.scend_orders(order["number"])
+    assert still.status == "despatched"
+    assert [e.type for e in await world.open_exceptions()] == []
+
+
 async def test_the_doorbell_enqueues_the_deletion_beside_the_poll_request() -> None:
     settings = app_settings()
     (spec,) = [s for s in queue_specs(settings) if s.name == settings.poll_requests_queue]

@@ -14,15 +14,17 @@ from local.bc_sim import SeedRequest
 from local.scend_sim.despatch import ParcelPlan
 from local.scend_sim.inbound import ReceiptPlan, Received
 from local.scend_sim.returns import Arrived, Verdict
-from shared.flows.asn_export import export_asn, poll_bc_purchase_orders
+from shared.flows.asn_export import export_asn, poll_bc_purchase_orders, purchase_order_reader
 from shared.flows.despatch import Despatches
+from shared.flows.item_export import export_item, poll_bc_items
 from shared.flows.receipts import Receipts
+from shared.flows.rereads import reference_to
 from shared.flows.returns import Returns
 from shared.flows.scend_feeds import FEEDS, FeedResult, poll_scend_feed
 from shared.flows.stock_adjustments import StockAdjustments
 from shared.messaging.envelope import Envelope
 from shared.messaging.queues import queue_specs
-from shared.messaging.settlement import BatchHandler, Outcome
+from shared.messaging.settlement import BatchHandler, Outcome, ParkedAs
 from shared.messaging.transport import QueueSpec
 from shared.scend.models import Return, Shipment
 from shared.settings import Settings, WriteBackMode
@@ -42,10 +44,11 @@ def app_settings() -> Settings:
 SETTINGS = app_settings()
 SHIPMENTS, RETURNS, STOCK = SETTINGS.shipments_queue, SETTINGS.returns_queue, SETTINGS.stock_queue
 RECEIPTS, PURCHASE_ORDERS = SETTINGS.receipts_queue, SETTINGS.purchase_orders_queue
+ITEMS = SETTINGS.items_queue
 
 
 def warehouse_specs() -> list[QueueSpec]:
-    wanted = {SETTINGS.orders_queue, SHIPMENTS, RETURNS, STOCK, RECEIPTS, PURCHASE_ORDERS}
+    wanted = {SETTINGS.orders_queue, SHIPMENTS, RETURNS, STOCK, RECEIPTS, PURCHASE_ORDERS, ITEMS}
     return [spec for spec in queue_specs(SETTINGS) if spec.name in wanted]
 
 
@@ -77,9 +80,9 @@ class Warehouse:
     async def catalogue(self, items: int = 3) -> Catalogue:
         return await self.world.catalogue(items)
 
-    async def sent_order(self, catalogue: Catalogue, lines: Sequence[tuple[str, int]]) -> Sent:
-        """A released BC order, polled and sent to Scend by the order flow."""
-        created = self.world.release(catalogue, lines)
+    async def sent_order(self, catalogue: Catalogue, lines: Sequence[tuple[str, int]], **header: str) -> Sent:
+        """A released BC order (with `header` fields), polled and sent to Scend by the order flow."""
+        created = self.world.release(catalogue, lines, **header)
         await self.world.poll()
         await self.world.drain()
         ref = await self.world.cross_references.get_by_bc("salesOrder", created["id"])
@@ -166,12 +169,37 @@ class Warehouse:
         adjustments = self.stock_adjustments
         return await self.drain(STOCK, "stock_adjustment", adjustments.apply, False, duplicate_every, 400)
 
+    # --- items ------------------------------------------------------------------------------------
+
+    async def poll_items(self) -> int:
+        world = self.world
+        result = await poll_bc_items(
+            bc=world.bc, watermarks=world.watermarks, transport=world.transport, queue=ITEMS,
+            lookback=timedelta(minutes=2), clock=world.clock,
+        )  # fmt: skip
+        return result.enqueued
+
+    async def drain_items(self) -> int:
+        world = self.world
+
+        async def handle(envelope: Envelope) -> None:
+            await export_item(
+                envelope, scend=world.scend, cross_references=world.cross_references,
+                exceptions=world.exceptions, lookups=world.lookups,
+            )  # fmt: skip
+
+        return await self.drain(ITEMS, "items_to_scend", handle, False, 0, 400)
+
     # --- inbound ---------------------------------------------------------------------------------
 
-    def released_po(self, catalogue: Catalogue, lines: Sequence[tuple[str, int]]) -> dict[str, str]:
-        """A released BC purchase order with these (item, quantity) lines from a new vendor."""
+    def released_po(
+        self, catalogue: Catalogue, lines: Sequence[tuple[str, int]], **vendor_fields: str
+    ) -> dict[str, str]:
+        """A released BC purchase order with these (item, quantity) lines from a new vendor (with
+        `vendor_fields`: its name, address…)."""
         world = self.world
-        vendor = world.bc_sim.seed(SeedRequest(**NOTHING | {"vendors": 1}))["vendors"][0]
+        made = {"entities": {"vendors": [vendor_fields]}} if vendor_fields else {"vendors": 1}
+        vendor = world.bc_sim.seed(SeedRequest(**NOTHING | made))["vendors"][0]
         body = {
             "vendorNumber": vendor["number"],
             "status": "Open",
@@ -194,7 +222,7 @@ class Warehouse:
         )
         return result.enqueued
 
-    async def drain_purchase_orders(self) -> int:
+    async def drain_purchase_orders(self, *, wait_for_retries: bool = True) -> int:
         world = self.world
 
         async def handle(envelope: Envelope) -> None:
@@ -205,9 +233,12 @@ class Warehouse:
                 exceptions=world.exceptions,
                 is_warehouse_ready=world.ready,
                 dependency_wait=self.wait,
+                reread=purchase_order_reader(world.bc),
             )
 
-        return await self.drain(PURCHASE_ORDERS, "asn_export", handle, True, 0, 400)
+        return await self.drain(
+            PURCHASE_ORDERS, "asn_export", handle, True, 0, 400, wait_for_retries, parked_as=reference_to
+        )
 
     @property
     def receipts(self) -> Receipts:
@@ -277,6 +308,7 @@ class Warehouse:
         max_rounds: int,
         wait_for_retries: bool = True,
         handle_many: BatchHandler | None = None,
+        parked_as: ParkedAs | None = None,
     ) -> int:
         world = self.world
         return await drain_queue(
@@ -292,6 +324,7 @@ class Warehouse:
             wait_for_retries=wait_for_retries,
             settled=self.settled,
             handle_many=handle_many,
+            parked_as=parked_as,
         )
 
     def stock_at(self, sku: str, location: str) -> float:

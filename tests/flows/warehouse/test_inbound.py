@@ -129,6 +129,59 @@ async def test_standard_mode_may_receive_and_invoice_when_the_setting_allows(war
     assert await warehouse.world.open_exceptions() == []
 
 
+@pytest.mark.parametrize("mode", [WriteBackMode.STANDARD])
+async def test_a_full_receipt_whose_posting_answer_was_lost_is_no_variance(warehouse: Warehouse) -> None:
+    # GIVEN a purchase order received in full; BC commits receiveAndInvoice and the answer is lost
+    warehouse.invoice_on_receipt = True
+    po, _ = await sent_po(warehouse)
+    first, second = line_nos(warehouse, po)
+    lines = warehouse.bc_po_lines(po["id"])
+    assert lines == {first: (0, 0), second: (0, 0)}
+    asn = warehouse.asn_of(po["number"])
+    warehouse.receive(asn.id, [(line.line_ref, line.qty_expected, 0) for line in asn.lines], final=True)
+    await warehouse.poll("receipts")
+    warehouse.world.bc_sim.faults.set(
+        FaultPlan(
+            rules=[FaultRule(method="POST", path="*receiveAndInvoice", commit_then_drop_rate=1.0, times=1)]
+        )
+    )
+    # WHEN the retry finds its own posting committed
+    await warehouse.drain_receipts()
+    warehouse.world.bc_sim.faults.set(FaultPlan())
+    # THEN the order is received once, and purchasing is not told of an over-receipt that never was
+    assert sum(bc_faults(warehouse.world).values()) == 1
+    receipts = [r for r in warehouse.world.bc_sim.docs.state.rows("purchaseReceipts")
+                if r["orderNumber"] == po["number"]]  # fmt: skip
+    assert len(receipts) == 1  # BC deleted the order, all received and invoiced
+    assert [e.type for e in await warehouse.world.open_exceptions()] == []
+
+
+@pytest.mark.parametrize("mode", [WriteBackMode.STANDARD])
+async def test_an_over_receipt_whose_posting_answer_was_lost_is_one_variance(warehouse: Warehouse) -> None:
+    # GIVEN two more units than ordered on the first line; the posting completes the order (BC
+    # deletes it) and its answer is lost
+    warehouse.invoice_on_receipt = True
+    po, _ = await sent_po(warehouse)
+    asn = warehouse.asn_of(po["number"])
+    first, second = asn.lines
+    warehouse.receive(
+        asn.id, [(first.line_ref, first.qty_expected + 2, 0), (second.line_ref, second.qty_expected, 0)]
+    )
+    await warehouse.poll("receipts")
+    warehouse.world.bc_sim.faults.set(
+        FaultPlan(
+            rules=[FaultRule(method="POST", path="*receiveAndInvoice", commit_then_drop_rate=1.0, times=1)]
+        )
+    )
+    await warehouse.drain_receipts()
+    warehouse.world.bc_sim.faults.set(FaultPlan())
+    # THEN purchasing sees the over-receipt once, and nothing else
+    (variance,) = await warehouse.world.open_exceptions()
+    assert variance.type == "RECEIPT_VARIANCE"
+    assert "over: line" in variance.detail
+    assert variance.count == 1
+
+
 async def test_short_over_damaged_and_unexpected_units_are_variances_for_purchasing(
     warehouse: Warehouse,
 ) -> None:

@@ -157,6 +157,9 @@ def test_other_signature_versions_are_ignored_but_a_v1_among_them_counts() -> No
         ("Scend-Webhook-Timestamp", "-1764235800", "malformed timestamp"),
         ("Scend-Webhook-Timestamp", "2026-11-27T09:30:00Z", "malformed timestamp"),
         ("Scend-Webhook-Timestamp", "١٧٦٤٢٣٥٨٠٠", "malformed timestamp"),  # non-ASCII digits
+        ("Scend-Webhook-Timestamp", "1" + "0" * 400, "malformed timestamp"),  # beyond a float: was a 500
+        ("Scend-Webhook-Timestamp", "9" * 5000, "malformed timestamp"),  # beyond int()'s 4300 digits
+        ("Scend-Webhook-Timestamp", "0" * 13, "malformed timestamp"),  # more digits than a timestamp has
         ("Scend-Webhook-Id", "evt\x00", "malformed webhook id"),
         ("Scend-Webhook-Id", "e" * 257, "malformed webhook id"),
     ],
