@@ -126,9 +126,14 @@ async def poll_context(runtime: Runtime) -> PollContext:
 
 @app.timer_trigger(schedule="%POLL_BC_ITEMS_SCHEDULE%", arg_name="timer", run_on_startup=False)
 async def poll_bc_items(timer: func.TimerRequest) -> None:
-    """Enqueue every BC item changed since the watermark to the items queue."""
-    result = await run_poll("poll_bc_items", await poll_context(get_runtime()))
+    """Enqueue every BC item changed since the watermark to the items queue; re-drive any order
+    still held for SKUs Scend has confirmed since (the export's own re-drive can be missed)."""
+    runtime = get_runtime()
+    result = await run_poll("poll_bc_items", await poll_context(runtime))
     log.info("poll_bc_items: %s", result)
+    released = await (await held_orders(runtime)).release_ready_sku_holds()
+    if released:
+        log.info("orders held for SKUs now in the warehouse re-driven by the sweep: %d", len(released))
 
 
 @app.service_bus_queue_trigger(

@@ -125,6 +125,31 @@ class HeldOrders:
         """
         return await self._redrive(hold_partition(SKU_NOT_IN_WMS, sku), SKU_NOT_IN_WMS, f"sku-{sku}")
 
+    async def release_ready_sku_holds(self) -> list[str]:
+        """Re-drive every order held for SKUs that are all warehouse-ready by now; their order ids.
+
+        The sweep behind `release_for_sku` (the items timer runs it): the item export's hook can be
+        missed, and then an order would wait for people although nothing is missing. Races it
+        covers: (1) the order handler finds SKU X not ready; (2) the export confirms X and re-drives
+        the orders held for X, before (3) the handler writes the order's hold; or the host dies
+        between the export's confirmation and its re-drive, and the retry finds X already
+        exported. One range query over the hold index's held rows; nothing else while none waits.
+        """
+        redriven: list[str] = []
+        seen: set[str] = set()
+        prefix = hold_partition(SKU_NOT_IN_WMS, "")
+        continuation: str | None = None
+        while True:
+            page = await self.cross_references.list_in_state_page(prefix, HELD, continuation=continuation)
+            for row in page.items:
+                if row.bc_id not in seen:
+                    seen.add(row.bc_id)
+                    if await self._redrive_one(row, SKU_NOT_IN_WMS, "sweep"):
+                        redriven.append(row.bc_id)
+            continuation = page.continuation
+            if continuation is None:
+                return redriven
+
     async def release_mapping_holds(self) -> list[str]:
         """Re-drive every order held for a missing mapping; those still unmapped are held again by
         the handler, with no new count."""

@@ -198,6 +198,28 @@ class CrossReferenceStore:
             parameters={"kind": escape_key(kind), "low": "bc|", "high": "bc}"},
         )
 
+    async def list_in_state_page(
+        self, kind_prefix: str, state: str, page_size: int = 100, continuation: str | None = None
+    ) -> Page[CrossReference]:
+        """The records in `state` of every kind starting with `kind_prefix` (the `bc|` rows only),
+        in stored key order: one range query, filtered by the service."""
+        low = escape_key(kind_prefix)
+        return await read_page(
+            self._table,
+            _from_entity,
+            page_size=page_size,
+            continuation=continuation,
+            query_filter="PartitionKey ge @low and PartitionKey lt @high and RowKey ge @rlow"
+            " and RowKey lt @rhigh and state eq @state",
+            parameters={
+                "low": low,
+                "high": low[:-1] + chr(ord(low[-1]) + 1),  # the first key past all that start with `low`
+                "rlow": "bc|",
+                "rhigh": "bc}",
+                "state": state,
+            },
+        )
+
     async def _read(self, keys: dict[str, Any]) -> TableEntity | None:
         try:
             return await self._table.get_entity(keys["PartitionKey"], keys["RowKey"])

@@ -84,6 +84,31 @@ async def test_an_unknown_sku_holds_the_order_until_the_item_is_confirmed(world:
     assert await world.release_held(cat.items[1]) == []
 
 
+async def test_an_order_whose_release_the_item_export_missed_is_released_by_the_sweep(world: World) -> None:
+    # GIVEN two orders held for items Scend confirms without their re-drive (the host died between
+    # the two, or the confirmation came before the order wrote its hold), and one still waiting
+    cat = await world.catalogue(3, known=1)
+    first = world.release(cat, [(cat.items[0], 1), (cat.items[1], 1)])
+    second = world.release(cat, [(cat.items[1], 2)])
+    waiting = world.release(cat, [(cat.items[2], 1)])
+    await world.poll()
+    await world.drain()
+    assert len(await world.open_exceptions()) == 3
+    await world.item_confirmed(cat.items[1])
+    # WHEN the items timer sweeps the holds
+    swept = await world.held_orders.release_ready_sku_holds()
+    await world.drain()
+    # THEN the two orders whose items are all ready are at Scend; the third still waits, held
+    assert sorted(swept) == sorted([first["id"], second["id"]])
+    assert len(world.scend_orders(first["number"])) == 1
+    assert len(world.scend_orders(second["number"])) == 1
+    assert world.scend_orders(waiting["number"]) == []
+    (still,) = await world.open_exceptions()
+    assert (still.type, still.business_key) == ("SKU_NOT_IN_WMS", waiting["id"])
+    # AND a second sweep re-drives nothing
+    assert await world.held_orders.release_ready_sku_holds() == []
+
+
 async def test_an_order_held_for_two_skus_waits_for_both(world: World) -> None:
     cat = await world.catalogue(3, known=1)
     order = world.release(cat, [(cat.items[0], 1), (cat.items[1], 1), (cat.items[2], 1)])
