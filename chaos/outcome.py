@@ -25,6 +25,7 @@ from shared.store.exceptions import ExceptionStatus, ExceptionStore, SyncExcepti
 from shared.store.tables import TableNames, connect
 
 ADJUSTMENT_NEEDS_REVIEW = "ADJUSTMENT_NEEDS_REVIEW"
+PROPOSALS = (ADJUSTMENT_NEEDS_REVIEW, "RECEIPT_NEEDS_POSTING")  # work for people by design, not failures
 type _Rows = Callable[[str], Sequence[Mapping[str, Any]]]  # the BC simulator's rows of an entity set
 
 
@@ -57,6 +58,7 @@ class Outcome:
     dead_letters: Counter[str]
     unaccounted_dead_letters: int
     extra_scend_orders: int
+    problems: list[str] = field(default_factory=list)  # open exceptions that are not proposals
 
     @property
     def passed(self) -> bool:
@@ -91,7 +93,11 @@ async def read_outcome(
     ]
     dead, unaccounted = await _dead_letters(transport, settings, parked)
     extra = sum(parse_client_reference(o.client_reference) is None for o in scend.state.orders.values())
-    return Outcome(tallies, Counter(f"{e.type} ({e.owner})" for e in exceptions), dead, unaccounted, extra)
+    problems = [
+        f"{e.type} {e.kind} {e.business_key}: {e.detail[:300]}" for e in exceptions if e.type not in PROPOSALS
+    ]
+    opened = Counter(f"{e.type} ({e.owner})" for e in exceptions)
+    return Outcome(tallies, opened, dead, unaccounted, extra, problems)
 
 
 # Orders: every released BC order is one Scend order

@@ -273,5 +273,7 @@ def print_report(console: Console, report: Report) -> None:
     )
     opened = ", ".join(f"{k} {v}" for k, v in sorted(report.outcome.open_exceptions.items())) or "none"
     console.print(f"Open exceptions: {opened}")
+    for problem in report.outcome.problems[:10]:
+        console.print(f"  {problem}")
     console.print(", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
     console.print("[bold green]Chaos run passed.[/]" if report.passed else "[bold red]Chaos run failed.[/]")

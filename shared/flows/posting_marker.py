@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.errors import TransientError
+from shared.errors import WaitingForDependency
 from shared.store.crossrefs import CrossReference
 
 MARKER = "posting"
@@ -66,9 +66,18 @@ class PostingMarker:
         )
 
     def wait_if_running(self, document: str, now: datetime, what: str) -> None:
-        """Raise `TransientError` when another document's posting may still be running."""
+        """Raise `WaitingForDependency` when another document's posting may still be running.
+
+        A wait for the other document, not a failure of this one: it is bounded by the marker's age
+        (after `STALE_AFTER` it is settled and this one goes on), not by the retry budget. Found by the
+        chaos run: the host died after the first shipment of an order posted; that shipment's message
+        came back only when its lock expired, and the second shipment had spent its attempts by then."""
         if self.document != document and now - self.since < STALE_AFTER:
-            raise TransientError(f"{self.document} of {what} is being posted")
+            raise WaitingForDependency(
+                f"{self.document} of {what} is being posted",
+                exception_type="RETRIES_EXHAUSTED",
+                give_up_at=self.since + 2 * STALE_AFTER,  # never reached: stale by then, and settled
+            )
 
     def as_applied(self, at: datetime) -> dict[str, Any]:
         """The applied-documents entry of a posting settled in doubt."""

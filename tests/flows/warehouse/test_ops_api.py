@@ -7,33 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
-from azure.data.tables.aio import TableServiceClient
 
 from local.bc_sim.orders import set_status
 from shared.ops.api import OpsApi
 from shared.ops.dashboard import render_dashboard
-from shared.store.reconciliations import ReconciliationStore
-from shared.store.tables import TableNames
-from tests.flows.warehouse.support import SETTINGS, Sent, Warehouse, warehouse_specs
+from tests.flows.warehouse.support import Sent, Warehouse
 
 ARTIFACTS = Path("test-artifacts")
-
-
-@pytest.fixture
-def ops(warehouse: Warehouse, table_service: TableServiceClient, table_names: TableNames) -> OpsApi:
-    world = warehouse.world
-    assert world.timeline is not None
-    return OpsApi(
-        settings=SETTINGS, exceptions=world.exceptions, cross_references=world.cross_references,
-        timeline_store=world.timeline,
-        reconciliations=ReconciliationStore(table_service.get_table_client(table_names.reconciliations)),
-        watermarks=world.watermarks, transport=world.transport, queues=warehouse_specs(), bc=world.bc,
-        scend=world.scend, clock=lambda: datetime.now(UTC),  # the stores' own clock: real time
-    )  # fmt: skip
 
 
 async def over_despatched(warehouse: Warehouse) -> tuple[Sent, str, str]:

@@ -18,22 +18,16 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
-
-import pytest
-from azure.data.tables.aio import TableServiceClient
 
 from local.bc_sim import SeedRequest
 from local.scend_sim.adjustments import AdjustmentSpec
 from shared.ops.api import OpsApi
 from shared.settings import WriteBackMode
-from shared.store.reconciliations import ReconciliationStore
-from shared.store.tables import TableNames
 from tests.contract.scend.support import product
 from tests.flows.leaks import CUSTOMER_NAME, SHIP_TO, Leaks, app_secrets, name_customer
 from tests.flows.orders.support import NOTHING
 from tests.flows.warehouse.intake import OUR_SECRET, Intake, event_body
-from tests.flows.warehouse.support import SETTINGS, Warehouse, warehouse_specs
+from tests.flows.warehouse.support import Warehouse
 
 WRONG_SECRET = "whsec_" + base64.b64encode(b"a-secret-we-never-trusted-0123").decode()
 WAREHOUSE_USER = "Quentin Markerson"
@@ -50,19 +44,6 @@ BAD_GTIN = "5012345678901"  # its check digit should be 0
 
 def secrets(warehouse: Warehouse) -> list[str]:
     return [*app_secrets(warehouse.world), OUR_SECRET, WRONG_SECRET]
-
-
-@pytest.fixture
-def ops(warehouse: Warehouse, table_service: TableServiceClient, table_names: TableNames) -> OpsApi:
-    world = warehouse.world
-    assert world.timeline is not None
-    return OpsApi(
-        settings=SETTINGS, exceptions=world.exceptions, cross_references=world.cross_references,
-        timeline_store=world.timeline,
-        reconciliations=ReconciliationStore(table_service.get_table_client(table_names.reconciliations)),
-        watermarks=world.watermarks, transport=world.transport, queues=warehouse_specs(), bc=world.bc,
-        scend=world.scend, clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
 
 
 async def test_despatches_post_on_personal_orders_without_leaking_them(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.errors import TransientError
+from shared.errors import WaitingForDependency
 from shared.flows.posting_marker import STALE_AFTER, PostingMarker, cleared
 from shared.store.crossrefs import CrossReference
 
@@ -38,7 +38,10 @@ def test_it_is_committed_only_when_every_line_moved_by_its_units(
 
 
 def test_another_documents_fresh_marker_makes_the_caller_wait_and_a_stale_one_does_not() -> None:
-    with pytest.raises(TransientError):
+    with pytest.raises(WaitingForDependency) as waiting:
         MARKER.wait_if_running("shp_2", T0 + timedelta(minutes=1), "order S-1")
+    # a wait bounded by the marker's age, not by the retry budget: it never gives up before it is stale
+    assert waiting.value.give_up_at is not None
+    assert waiting.value.give_up_at > T0 + STALE_AFTER
     MARKER.wait_if_running("shp_1", T0 + timedelta(minutes=1), "order S-1")  # its own: settle it
     MARKER.wait_if_running("shp_2", T0 + STALE_AFTER, "order S-1")  # old enough to settle
