@@ -25,6 +25,7 @@ from shared.store.exceptions import ExceptionStatus, ExceptionStore, SyncExcepti
 from shared.store.tables import TableNames, connect
 
 ADJUSTMENT_NEEDS_REVIEW = "ADJUSTMENT_NEEDS_REVIEW"
+RETRYABLE = ("RETRIES_EXHAUSTED",)  # failures of the run's own making: IT's Retry is the fix
 PROPOSALS = (ADJUSTMENT_NEEDS_REVIEW, "RECEIPT_NEEDS_POSTING")  # work for people by design, not failures
 type _Rows = Callable[[str], Sequence[Mapping[str, Any]]]  # the BC simulator's rows of an entity set
 
@@ -59,6 +60,7 @@ class Outcome:
     unaccounted_dead_letters: int
     extra_scend_orders: int
     problems: list[str] = field(default_factory=list)  # open exceptions that are not proposals
+    retryable: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, type, key) to Retry
 
     @property
     def passed(self) -> bool:
@@ -97,7 +99,10 @@ async def read_outcome(
         f"{e.type} {e.kind} {e.business_key}: {e.detail[:300]}" for e in exceptions if e.type not in PROPOSALS
     ]
     opened = Counter(f"{e.type} ({e.owner})" for e in exceptions)
-    return Outcome(tallies, opened, dead, unaccounted, extra, problems)
+    retryable = [
+        (e.kind, e.type, e.business_key) for e in exceptions if e.type in RETRYABLE and e.payload and e.queue
+    ]
+    return Outcome(tallies, opened, dead, unaccounted, extra, problems, retryable)
 
 
 # Orders: every released BC order is one Scend order

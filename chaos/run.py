@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -18,7 +19,7 @@ from rich.table import Table
 from chaos.floor import Floor, fates_for
 from chaos.outcome import Outcome, Seeded, read_outcome
 from chaos.plan import Scale, faults_for
-from chaos.world import MASTER_KEY, WEBHOOK_EVENTS, ChaosWorld, chaos_world
+from chaos.world import FUNCTION_KEY, MASTER_KEY, WEBHOOK_EVENTS, ChaosWorld, chaos_world
 from local.bc_sim import SeedRequest
 from local.bc_sim import orders as bc_orders
 from local.bc_sim.faults import FaultPlan
@@ -42,6 +43,7 @@ class Report:
     planned_kills: int
     seconds: dict[str, float]
     faults: dict[str, int]
+    retried: int = 0  # parked documents sent again through the ops API after the first settling
 
     @property
     def floor_complete(self) -> bool:
@@ -105,11 +107,15 @@ async def chaos_run(
 
         calm = time.monotonic()
         outcome = await _settle(world, seeded, floor, scale)
+        retried = await _retry_parked(world, outcome)
+        if retried:  # as IT would: Retry on each parked document, from what its exception row holds
+            console.print(f"Retried {retried} parked document(s) through the ops API; settling again")
+            outcome = await _settle(world, seeded, floor, scale)
         seconds["settling"] = time.monotonic() - calm
         seconds["total"] = time.monotonic() - began
         if probe is not None:
             await probe(world, seeded)
-        return Report(seed, mode, outcome, floor, world.host.kills, scale.kills, seconds, faults)
+        return Report(seed, mode, outcome, floor, world.host.kills, scale.kills, seconds, faults, retried)
 
 
 def _seed_bc(world: ChaosWorld, scale: Scale, seed: int) -> tuple[Seeded, list[str]]:
@@ -191,6 +197,18 @@ async def _settle(world: ChaosWorld, seeded: Seeded, floor: Floor, scale: Scale)
         if now > deadline:
             return outcome or await outcome_of(world, seeded)
         await asyncio.sleep(TICK)
+
+
+async def _retry_parked(world: ChaosWorld, outcome: Outcome) -> int:
+    """Retry every parked failure (not the proposals) through the ops API, as IT would from the
+    dashboard: proves the exception row holds what is needed to replay the document."""
+    retried = 0
+    async with httpx.AsyncClient(base_url=world.host.url, timeout=30.0) as http:
+        for kind, exception_type, key in outcome.retryable:
+            path = f"/api/ops/exceptions/{quote(kind, safe='')}/{exception_type}/{quote(key, safe='')}/retry"
+            answer = await http.post(path, headers={"x-functions-key": FUNCTION_KEY})
+            retried += answer.status_code == 202
+    return retried
 
 
 async def outcome_of(world: ChaosWorld, seeded: Seeded) -> Outcome:
@@ -275,5 +293,7 @@ def print_report(console: Console, report: Report) -> None:
     console.print(f"Open exceptions: {opened}")
     for problem in report.outcome.problems[:10]:
         console.print(f"  {problem}")
+    if report.retried:
+        console.print(f"Parked documents retried through the ops API after settling: {report.retried}")
     console.print(", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
     console.print("[bold green]Chaos run passed.[/]" if report.passed else "[bold red]Chaos run failed.[/]")

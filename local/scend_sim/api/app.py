@@ -7,7 +7,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,6 +37,9 @@ def build_app(sim: Simulator) -> ASGIApp:
         return problem_response(problem, sim.request_id())
 
     async def internal(request: Request, error: Exception) -> Response:
+        if isinstance(error, ClientDisconnect):  # the client went (a killed host): nobody to answer
+            log.info("client gone during %s %s", request.method, request.url.path)
+            return Response(status_code=499)
         log.error("scend simulator failed on %s %s", request.method, request.url.path, exc_info=error)
         return problem_response(Problem(500, "INTERNAL", "the simulator failed"), sim.request_id())
 
