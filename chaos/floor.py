@@ -87,7 +87,7 @@ class Floor:
     """Call `tick(now)` often (same event loop as the simulator); `done` once every plan is carried out."""
 
     def __init__(
-        self, sim: ScendSim, fates: dict[str, Fate], *, adjustments: int, skus: list[str], seed: int,
+        self, sim: ScendSim, fates: dict[str, Fate], *, adjustments: int, seed: int,
         spread_seconds: float,
     ) -> None:  # fmt: skip
         self.sim = sim
@@ -101,7 +101,6 @@ class Floor:
         self._orders_seen: set[str] = set()
         self._asns_seen: set[str] = set()
         self._adjustments_left = adjustments
-        self._skus = skus
         self._spread = spread_seconds
         self._planned_adjustments = False
         self.expected_despatches = sum(f is not Fate.KEPT for f in fates.values())

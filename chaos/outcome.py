@@ -18,6 +18,7 @@ from local.bc_sim import BcSim
 from local.scend_sim import ScendSim
 from shared.mapping.asns import asn_reference
 from shared.mapping.references import fingerprint, parse_client_reference
+from shared.messaging.envelope import Envelope
 from shared.messaging.local import LocalTransport
 from shared.messaging.queues import queue_specs
 from shared.settings import Settings, WriteBackMode
@@ -128,11 +129,9 @@ def _orders(seeded: Seeded, scend: ScendSim, parked: set[str]) -> Tally:
 def _despatches(seeded: Seeded, rows: _Rows, scend: ScendSim, parked: set[str]) -> Tally:
     tally = Tally("despatches posted")
     numbers = {fingerprint(UUID(order_id)): number for order_id, number in seeded.sales_orders.items()}
-    posted: defaultdict[str, list[str]] = defaultdict(list)
-    for row in rows("salesShipments"):
-        posted[row["orderNumber"]].append(row["id"])
+    shipment_order = {row["id"]: row["orderNumber"] for row in rows("salesShipments")}
+    posted = Counter(shipment_order.values())
     posted_units: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    shipment_order = {s["id"]: s["orderNumber"] for s in rows("salesShipments")}
     for posted_line in rows("salesShipmentLines"):
         number = shipment_order.get(posted_line["documentId"])
         if number is not None and posted_line["lineObjectNumber"]:
@@ -152,7 +151,7 @@ def _despatches(seeded: Seeded, rows: _Rows, scend: ScendSim, parked: set[str]) 
                 despatched_units[number][line.sku] += line.quantity
     for number, shipment_ids in sorted(shipments_by_order.items()):
         tally.documents += len(shipment_ids)
-        done = len(posted[number])
+        done = posted[number]
         missing = len(shipment_ids) - done
         if done > len(shipment_ids):
             tally.doubled += done - len(shipment_ids)
@@ -298,8 +297,6 @@ async def _all_exceptions(settings: Settings, **filters: object) -> list[SyncExc
 async def _dead_letters(
     transport: LocalTransport, settings: Settings, parked: set[str]
 ) -> tuple[Counter[str], int]:
-    from shared.messaging.envelope import Envelope
-
     counts: Counter[str] = Counter()
     unaccounted = 0
     for spec in queue_specs(settings):

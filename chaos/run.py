@@ -69,7 +69,7 @@ async def chaos_run(
         floor = Floor(
             world.scend_sim,
             fates_for(fingerprints, despatched=scale.despatched, returns=scale.returns, seed=seed),
-            adjustments=scale.adjustments, skus=[], seed=seed, spread_seconds=scale.chaos_seconds / 4,
+            adjustments=scale.adjustments, seed=seed, spread_seconds=scale.chaos_seconds / 4,
         )  # fmt: skip
         await world.host.start()
         await _subscribe(world)

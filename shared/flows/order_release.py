@@ -276,12 +276,22 @@ class _OrderFlow:
             )
         await self._cancel_at_scend(order.number, self.ref.scend_id)
 
-    async def _cancel_at_scend(self, number: str, scend_id: str) -> None:
+    async def _cancel_at_scend(self, number: str, scend_id: str) -> bool:
+        """Cancel the Scend order; False when there was nothing left to cancel because a deleted
+        order had left the warehouse in full (BC deletes an order once all of it is shipped and
+        invoiced, and that deletion can overtake the despatch flow's own note of it)."""
         try:
             await self.scend.cancel_order(scend_id, version=self.envelope.version)
         except ScendRejected as refused:
+            if (
+                self.envelope.payload.get(DELETED)
+                and isinstance(refused, OrderNotCancellable)
+                and refused.current_status == DESPATCHED_AT_SCEND
+            ):
+                return False
             detail = f"order {number}: {refused.detail}; nothing was changed at Scend"
             raise PermanentError(refused.exception_type, detail, business_key=self.key) from refused
+        return True
 
     async def _sent(self, order: SalesOrder, request: OrderRequest, created: Order, release: int) -> None:
         previous = self.ref
@@ -319,13 +329,7 @@ class _OrderFlow:
             await self._save_number(number, state=ref.state, release=release)
             return OrderOutcome.IGNORED
         if ref.state == SENT and ref.scend_id is not None:
-            try:
-                await self._cancel_at_scend(number, ref.scend_id)
-            except PermanentError as refused:
-                if not self._closed_by_despatch(refused):
-                    raise
-                # The despatch flow posted the last shipment (BC then deletes the invoiced order)
-                # and this deletion overtook its own note of it, or it died before writing it.
+            if not await self._cancel_at_scend(number, ref.scend_id):
                 log.info("order %s deleted in BC after Scend despatched all of it: closed", number)
                 await self._save_number(number, state=ref.state, release=release)
                 return OrderOutcome.IGNORED
@@ -341,15 +345,6 @@ class _OrderFlow:
             return OrderOutcome.CANCELLED
         await self._save_number(number, state=ref.state, release=release)
         return OrderOutcome.IGNORED
-
-    def _closed_by_despatch(self, refused: PermanentError) -> bool:
-        """A deleted order Scend will not cancel because every unit has left: the order closing."""
-        cause = refused.__cause__
-        return (
-            bool(self.envelope.payload.get(DELETED))
-            and isinstance(cause, OrderNotCancellable)
-            and cause.current_status == DESPATCHED_AT_SCEND
-        )
 
     async def _withdraw_unrecorded(self, number: str) -> OrderOutcome:
         """A reopened order with no cross-reference: normally never released, so nothing to do.
