@@ -4,7 +4,7 @@ a watermark poll cannot see, travels doorbell → poll-requests → the order's 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.flows.bc_notifications import (
     DELETION_KIND,
@@ -31,21 +31,26 @@ def app_settings() -> Settings:
     return Settings.model_validate(values)
 
 
-def deleted_notice(order_id: str, resource_set: str = "salesOrders") -> Notice:
+FIXED = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # for what only compares notices with each other
+
+
+def deleted_notice(order_id: str, resource_set: str = "salesOrders", at: datetime | None = None) -> Notice:
+    """BC's deleted notice, stamped now unless `at` says otherwise: a deletion must be newer than the
+    order version the flow has applied, and the transport schedules by the real clock."""
     return Notice(
         client_state="ours",
         resource=f"{COMPANY_PATH}/{resource_set}({order_id})",
         change_type="deleted",
-        last_modified_date_time=datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        last_modified_date_time=at or datetime.now(UTC),
     )
 
 
 def test_only_deleted_sales_order_notices_become_deletions() -> None:
     order_id = "6a1b2c3d-0000-4000-8000-000000000001"
     notices = [
-        deleted_notice(order_id),
-        deleted_notice(order_id),  # BC may repeat one
-        deleted_notice(order_id, "items"),
+        deleted_notice(order_id, at=FIXED),
+        deleted_notice(order_id, at=FIXED),  # BC may repeat one
+        deleted_notice(order_id, "items", at=FIXED),
         Notice(
             client_state="ours", resource=f"{COMPANY_PATH}/salesOrders({order_id})", change_type="updated"
         ),
@@ -122,17 +127,14 @@ async def test_the_doorbell_enqueues_the_deletion_beside_the_poll_request() -> N
     (spec,) = [s for s in queue_specs(settings) if s.name == settings.poll_requests_queue]
     transport = LocalTransport(":memory:", [spec])
     order_id = "6a1b2c3d-0000-4000-8000-000000000001"
-    body = {
-        "value": [
-            {**deleted_notice(order_id).model_dump(by_alias=True, mode="json"), "clientState": "s" * 20}
-        ]
-    }
+    notice = deleted_notice(order_id)
+    body = {"value": [{**notice.model_dump(by_alias=True, mode="json"), "clientState": "s" * 20}]}
     reply = await receive_bc_notification(
         NotificationRequest(method="POST", body=json.dumps(body).encode()),
         client_state="s" * 20,
         transport=transport,
         queue=spec.name,
-        clock=lambda: datetime(2026, 11, 28, 9, 0, 5, tzinfo=UTC),
+        clock=lambda: notice.last_modified_date_time + timedelta(seconds=5),
     )
     assert reply.status == 202
     counts = await transport.counts(spec.name)
