@@ -35,8 +35,9 @@ FIXED = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # for what only compares notic
 
 
 def deleted_notice(order_id: str, resource_set: str = "salesOrders", at: datetime | None = None) -> Notice:
-    """BC's deleted notice, stamped now unless `at` says otherwise: a deletion must be newer than the
-    order version the flow has applied, and the transport schedules by the real clock."""
+    """BC's deleted notice, stamped `at` (default: now). A deletion must be newer than the order version
+    the flow applied, so scenarios stamp it with the BC simulator's clock (shared by the session's
+    tests, it runs ahead of real time); the transport schedules by the real clock."""
     return Notice(
         client_state="ours",
         resource=f"{COMPANY_PATH}/{resource_set}({order_id})",
@@ -75,7 +76,9 @@ async def test_a_deleted_order_is_cancelled_at_scend_through_its_session(world: 
     (sent,) = world.scend_orders(order["number"])
     assert sent.status == "accepted"
     # WHEN BC notifies its deletion and the poll-request consumer forwards it
-    (deletion,) = deletions_in([deleted_notice(order["id"])], datetime.now(UTC))
+    world.tick()  # BC stamps the deletion with its own clock, after the order's last change
+    notice = deleted_notice(order["id"], at=world.bc_sim.clock.now())
+    (deletion,) = deletions_in([notice], datetime.now(UTC))
     context = PollContext(
         bc=world.bc,
         watermarks=world.watermarks,
@@ -108,7 +111,9 @@ async def test_an_order_bc_deletes_after_scend_despatched_all_of_it_is_closed_no
     (sent,) = world.scend_orders(order["number"])
     world.scend_sim.warehouse.despatch(sent.id, [ParcelPlan(lines=[(sent.lines[0].line_ref, 2)])])
     # WHEN BC's deletion of the invoiced order arrives
-    (deletion,) = deletions_in([deleted_notice(order["id"])], datetime.now(UTC))
+    world.tick()  # BC stamps the deletion with its own clock, after the order's last change
+    notice = deleted_notice(order["id"], at=world.bc_sim.clock.now())
+    (deletion,) = deletions_in([notice], datetime.now(UTC))
     context = PollContext(
         bc=world.bc, watermarks=world.watermarks, transport=world.transport, settings=app_settings(),
         clock=world.clock,
